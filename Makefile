@@ -1,0 +1,49 @@
+# Every target works from a fresh clone: each one first runs scripts/setup.sh, which
+# installs what is missing (system packages, .venv, editable plait) and is a no-op when
+# the machine is ready.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+CPP_TEST_DIR := build/cpp-tests
+
+.PHONY: setup demo test check-protos typecheck test-cpp test-py bench clean distclean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) examples/demo.py
+
+# Stops at the first failing step, in this order.
+test: check-protos typecheck test-cpp test-py
+
+check-protos: setup
+	$(PY) scripts/gen_protos.py --check
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+# The C++ unit tests get their own CMake build (not the wheel's), with BUILD_TESTING on.
+test-cpp: setup
+	cmake -S . -B $(CPP_TEST_DIR) -G Ninja -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=Debug --log-level=WARNING
+	cmake --build $(CPP_TEST_DIR)
+	ctest --test-dir $(CPP_TEST_DIR) --output-on-failure
+
+test-py: setup
+	$(VENV)/bin/pytest
+
+# Ray is only the yardstick: install it best effort, and never let it move the versions
+# plait's generated stubs depend on.
+bench: setup
+	@$(PY) -m pip freeze | grep -iE '^(grpcio|protobuf|numpy|pyarrow)==' > $(VENV)/bench-constraints.txt
+	@$(PY) -m pip install -q "ray[default]" -c $(VENV)/bench-constraints.txt \
+		|| echo "make bench: could not install ray; benchmarking plait alone" >&2
+	$(PY) bench/microbenchmark.py
+
+clean:
+	rm -rf build *.egg-info .mypy_cache .pytest_cache conformance-tests/report.html
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# clean, and also the virtualenv (the next target rebuilds it from scratch).
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,50 @@
+"""plait: a cross-language distributed runtime with a Ray-compatible Python API.
+
+    import plait as ray
+    ray.init()
+
+    @ray.remote
+    def square(x):
+        return x * x
+
+    ray.get([square.remote(i) for i in range(4)])   # [0, 1, 4, 9]
+"""
+from __future__ import annotations
+
+from plait import exceptions
+from plait._actor import ActorClass, ActorHandle, ActorMethod, method
+from plait._api import (
+    available_resources, cancel, cluster_resources, get, get_actor, get_gpu_ids, init,
+    is_initialized, kill, nodes, put, remote, shutdown, wait)
+from plait._object_ref import ObjectRef
+from plait._remote_function import RemoteFunction
+from plait._runtime_context import RuntimeContext, get_runtime_context
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActorClass",
+    "ActorHandle",
+    "ActorMethod",
+    "ObjectRef",
+    "RemoteFunction",
+    "RuntimeContext",
+    "__version__",
+    "available_resources",
+    "cancel",
+    "cluster_resources",
+    "exceptions",
+    "get",
+    "get_actor",
+    "get_gpu_ids",
+    "get_runtime_context",
+    "init",
+    "is_initialized",
+    "kill",
+    "method",
+    "nodes",
+    "put",
+    "remote",
+    "shutdown",
+    "wait",
+]

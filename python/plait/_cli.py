@@ -1,0 +1,176 @@
+"""The `plait` command: start/stop nodes by hand, show cluster status.
+
+    plait start --head [--port 6379] [--num-cpus N] [--num-gpus N] [--resources JSON]
+    plait start --address HOST:PORT [--num-cpus N] ...
+    plait status [--address HOST:PORT]
+    plait stop
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from plait._node import CLUSTER_FILE, PLAIT_TMP, start_head, start_worker_node
+
+NODES_DIR = PLAIT_TMP / "nodes"
+
+
+def _record(procs: list[int], info: dict[str, object]) -> None:
+    NODES_DIR.mkdir(parents=True, exist_ok=True)
+    for pid in procs:
+        (NODES_DIR / f"{pid}.json").write_text(json.dumps(info))
+
+
+def _resources(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    try:
+        res = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"--resources must be a JSON object, e.g. '{{\"custom\": 2}}': {e}")
+    if not isinstance(res, dict):
+        raise SystemExit("--resources must be a JSON object, e.g. '{\"custom\": 2}'")
+    return {str(k): float(v) for k, v in res.items()}
+
+
+def cmd_start(ns: argparse.Namespace) -> int:
+    res = _resources(ns.resources)
+    if ns.head:
+        node = start_head(num_cpus=ns.num_cpus, num_gpus=ns.num_gpus, resources=res,
+                          object_store_memory=ns.object_store_memory,
+                          host=ns.node_ip_address, gcs_port=ns.port, tie_to_parent=False,
+                          inherit_output=False)
+        CLUSTER_FILE.parent.mkdir(parents=True, exist_ok=True)
+        CLUSTER_FILE.write_text(json.dumps({"gcs_address": node.gcs_address,
+                                            "session_dir": node.session_dir}))
+        _record([p.pid for p in node.procs], {"role": "head", "gcs": node.gcs_address})
+        print(f"plait head started. GCS address: {node.gcs_address}")
+        print(f"  node {node.node_id}, raylet {node.raylet_address}")
+        print(f"To add a node:     plait start --address {node.gcs_address}")
+        print(f"To connect:        plait.init(address='{node.gcs_address}')")
+        print("To stop:           plait stop")
+        return 0
+    if not ns.address:
+        print("error: plait start needs --head or --address HOST:PORT", file=sys.stderr)
+        return 2
+    node = start_worker_node(ns.address, node_ip=ns.node_ip_address, num_cpus=ns.num_cpus,
+                             num_gpus=ns.num_gpus, resources=res,
+                             object_store_memory=ns.object_store_memory,
+                             tie_to_parent=False, inherit_output=False)
+    _record([p.pid for p in node.procs], {"role": "worker", "gcs": ns.address})
+    print(f"plait node {node.node_id} joined {ns.address}; raylet {node.raylet_address}")
+    return 0
+
+
+def cmd_stop(ns: argparse.Namespace) -> int:
+    if not NODES_DIR.exists():
+        print("no plait processes were started here")
+        return 0
+    pids = []
+    for f in NODES_DIR.glob("*.json"):
+        pids.append(int(f.stem))
+        f.unlink()
+    # Raylets before the GCS: each raylet then stops its own workers.
+    for pid in sorted(pids, reverse=True):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + ns.timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if _alive(p)]
+        time.sleep(0.1)
+    for pid in alive:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    CLUSTER_FILE.unlink(missing_ok=True)
+    print(f"stopped {len(pids)} plait process(es)")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of ours counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def cmd_status(ns: argparse.Namespace) -> int:
+    from plait._proto import gcs_pb2, gcs_pb2_grpc
+    from plait._transport import sync_channel
+
+    address = ns.address
+    if not address:
+        if not CLUSTER_FILE.exists():
+            print("no running plait cluster found; pass --address HOST:PORT", file=sys.stderr)
+            return 1
+        address = json.loads(CLUSTER_FILE.read_text())["gcs_address"]
+    with sync_channel(address) as ch:
+        try:
+            nodes = gcs_pb2_grpc.GcsServiceStub(ch).GetAllNodes(
+                gcs_pb2.GetAllNodesRequest(), timeout=10).nodes
+        except Exception as e:
+            print(f"could not reach the GCS at {address}: {e}", file=sys.stderr)
+            return 1
+    print(f"plait cluster at {address}")
+    total: dict[str, float] = {}
+    avail: dict[str, float] = {}
+    alive = [n for n in nodes if n.alive]
+    print(f"Nodes: {len(alive)} alive, {len(nodes) - len(alive)} dead")
+    for n in nodes:
+        role = "head" if n.is_head else "worker"
+        state = "ALIVE" if n.alive else "DEAD"
+        print(f"  {n.node_id}  {n.ip}:{n.raylet_port}  {role}  {state}")
+        if n.alive:
+            for k, v in n.total_resources.items():
+                total[k] = total.get(k, 0.0) + v
+            for k, v in n.available_resources.items():
+                avail[k] = avail.get(k, 0.0) + v
+    print("Resources (used / total):")
+    for k in sorted(total):
+        if k.startswith("node:"):
+            continue
+        used = total[k] - avail.get(k, 0.0)
+        print(f"  {k}: {used:g} / {total[k]:g}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="plait", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("start", help="start a head node or join a cluster")
+    s.add_argument("--head", action="store_true")
+    s.add_argument("--address", help="GCS address HOST:PORT of the cluster to join")
+    s.add_argument("--port", type=int, default=6379, help="GCS port for --head (0: any)")
+    s.add_argument("--node-ip-address", default="127.0.0.1")
+    s.add_argument("--num-cpus", type=float)
+    s.add_argument("--num-gpus", type=float)
+    s.add_argument("--resources", help="custom resources as JSON, e.g. '{\"custom\": 2}'")
+    s.add_argument("--object-store-memory", type=int)
+    s.set_defaults(fn=cmd_start)
+    st = sub.add_parser("stop", help="stop the plait processes started by 'plait start'")
+    st.add_argument("--timeout", type=float, default=10.0)
+    st.set_defaults(fn=cmd_stop)
+    ss = sub.add_parser("status", help="show nodes and resources")
+    ss.add_argument("--address")
+    ss.set_defaults(fn=cmd_status)
+    ns = p.parse_args(argv)
+    rc: int = ns.fn(ns)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

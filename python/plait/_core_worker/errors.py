@@ -1,0 +1,57 @@
+"""Errors as stored objects: how a failure becomes a value, and a value an exception."""
+from __future__ import annotations
+
+import traceback
+
+import cloudpickle
+
+from plait import exceptions as exc
+from plait._codec import ErrorInfo, serialize
+from plait._core_worker.memory_store import StoredObject
+
+
+def error_info_for(err: BaseException, function_name: str = "") -> ErrorInfo:
+    """The neutral description of an exception raised by user code (or by plait)."""
+    if isinstance(err, exc.RayTaskError):
+        stack = err.traceback_str
+        to_pickle: BaseException = err
+    elif isinstance(err, exc.RayError):
+        stack = "".join(traceback.format_exception(err))
+        to_pickle = err
+    else:
+        stack = "".join(traceback.format_exception(err))
+        to_pickle = exc.RayTaskError(function_name, stack, err)
+    try:
+        pickled: bytes | None = cloudpickle.dumps(to_pickle)
+    except Exception:
+        pickled = None
+    cause = type(err)
+    return ErrorInfo(
+        type_name=f"{cause.__module__}.{cause.__qualname__}",
+        message=str(err),
+        language="python",
+        stack=stack,
+        cause=None,
+        python_pickle=pickled,
+    )
+
+
+def error_object(err: BaseException, function_name: str = "") -> StoredObject:
+    data = serialize(error_info_for(err, function_name)).to_bytes()
+    return StoredObject(data=data, size=len(data), is_error=True)
+
+
+def exception_from(info: ErrorInfo) -> BaseException:
+    """The exception `plait.get` raises for a stored error."""
+    if info.python_pickle:
+        try:
+            err = cloudpickle.loads(info.python_pickle)
+        except Exception:
+            err = None
+        if isinstance(err, exc.RayTaskError):
+            return err.as_instanceof_cause()
+        if isinstance(err, BaseException):
+            return err
+    short = info.type_name.rsplit(".", 1)[-1]
+    cls = exc.CrossLanguageError if info.language != "python" else exc.RayTaskError
+    return cls("", info.stack or info.message, None, short, info.language)

@@ -1,0 +1,58 @@
+"""Entry point of a worker process, started by a raylet's worker pool.
+
+    python -m plait._worker_main --node-id ... --raylet-address ... --gcs-address ...
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import logging
+import os
+import signal
+import sys
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="plait worker process")
+    p.add_argument("--node-id", required=True)
+    p.add_argument("--node-ip", required=True)
+    p.add_argument("--raylet-address", required=True)
+    p.add_argument("--gcs-address", required=True)
+    p.add_argument("--worker-id", required=True)
+    p.add_argument("--job-id", required=True)
+    p.add_argument("--store-dir", default="")
+    p.add_argument("--language", default="python")
+    ns = p.parse_args(argv)
+    parent = os.getppid()
+    _die_with_parent()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
+    # Imported after the parent-death hook so a slow import cannot outlive the raylet.
+    from plait._core_worker.context import set_core_worker
+    from plait._core_worker.core_worker import CoreWorker
+    from plait._core_worker.executor import TaskExecutor
+
+    cw = CoreWorker(is_driver=False, gcs_address=ns.gcs_address,
+                    raylet_address=ns.raylet_address, node_id=ns.node_id, node_ip=ns.node_ip,
+                    job_id=bytes.fromhex(ns.job_id), worker_id=bytes.fromhex(ns.worker_id),
+                    store_dir=ns.store_dir)
+    executor = TaskExecutor(cw)
+    cw.start(executor)
+    set_core_worker(cw)
+    executor.install_cancel_handler()
+    cw.register_with_raylet()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    # The main thread runs tasks (and single-threaded actors' calls) until the raylet goes.
+    executor.main.run_forever(lambda: os.getppid() == parent)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Actors against a real local cluster."""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import plait
+from plait import exceptions as exc
+from plait_fixtures import local_cluster
+
+cluster = local_cluster(num_cpus=2, namespace="actors-test")
+pytestmark = pytest.mark.usefixtures("cluster")
+
+
+@plait.remote
+class Counter:
+    def __init__(self, start: int = 0) -> None:
+        self.n = start
+        self.log: list[int] = []
+
+    def incr(self, by: int = 1) -> int:
+        self.n += by
+        return self.n
+
+    def append(self, x: int) -> None:
+        self.log.append(x)
+
+    def get_log(self) -> list[int]:
+        return self.log
+
+    @plait.method(num_returns=2)
+    def pair(self) -> tuple[int, int]:
+        return self.n, -self.n
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def fail(self) -> None:
+        raise KeyError("nope")
+
+
+def test_actor_keeps_state() -> None:
+    c = Counter.remote(10)
+    assert plait.get([c.incr.remote() for _ in range(5)]) == [11, 12, 13, 14, 15]
+    a, b = c.pair.remote()
+    assert plait.get([a, b]) == [15, -15]
+
+
+def test_calls_from_one_caller_run_in_submission_order() -> None:
+    c = Counter.remote()
+    for i in range(200):
+        c.append.remote(i)
+    assert plait.get(c.get_log.remote()) == list(range(200))
+
+
+def test_actor_method_error_keeps_actor_alive() -> None:
+    c = Counter.remote()
+    with pytest.raises(KeyError):
+        plait.get(c.fail.remote())
+    assert plait.get(c.incr.remote()) == 1
+
+
+def test_unknown_method_and_wrong_arguments() -> None:
+    c = Counter.remote()
+    with pytest.raises(AttributeError, match="has no method 'nope'"):
+        c.nope.remote()
+    with pytest.raises(TypeError, match="wrong arguments for actor method 'Counter.incr'"):
+        c.incr.remote(1, 2, 3)
+    with pytest.raises(TypeError, match="wrong arguments for actor class"):
+        Counter.remote(1, 2, 3)
+    with pytest.raises(TypeError, match="cannot be instantiated directly"):
+        Counter()
+    assert plait.get(c.incr.remote()) == 1
+
+
+def test_constructor_failure_reports_cause() -> None:
+    @plait.remote
+    class Broken:
+        def __init__(self) -> None:
+            raise RuntimeError("bad config")
+
+        def ping(self) -> int:
+            return 1
+
+    b = Broken.remote()
+    with pytest.raises(exc.ActorDiedError, match="bad config"):
+        plait.get(b.ping.remote(), timeout=30)
+
+
+def test_async_actor_runs_calls_concurrently() -> None:
+    @plait.remote
+    class AsyncActor:
+        def __init__(self) -> None:
+            self.active = 0
+            self.peak = 0
+
+        async def work(self) -> int:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            await asyncio.sleep(0.3)
+            self.active -= 1
+            return 1
+
+        async def get_peak(self) -> int:
+            return self.peak
+
+    a = AsyncActor.options(max_concurrency=4).remote()
+    t0 = time.monotonic()
+    assert sum(plait.get([a.work.remote() for _ in range(8)], timeout=30)) == 8
+    assert time.monotonic() - t0 < 2.0  # 8 x 0.3 s would be 2.4 s one at a time
+    assert plait.get(a.get_peak.remote()) == 4
+
+
+def test_threaded_actor_runs_calls_concurrently() -> None:
+    @plait.remote(max_concurrency=3)
+    class Threaded:
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+            self.active = 0
+            self.peak = 0
+
+        def work(self) -> None:
+            with self.lock:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+            time.sleep(0.3)
+            with self.lock:
+                self.active -= 1
+
+        def get_peak(self) -> int:
+            return self.peak
+
+    t = Threaded.remote()
+    plait.get([t.work.remote() for _ in range(6)], timeout=30)
+    assert plait.get(t.get_peak.remote()) == 3
+
+
+def test_named_actor_lookup() -> None:
+    c = Counter.options(name="shared-counter").remote(100)
+    plait.get(c.incr.remote())
+    found = plait.get_actor("shared-counter")
+    assert plait.get(found.incr.remote()) == 102
+    with pytest.raises(ValueError, match="already taken|already exists|taken"):
+        Counter.options(name="shared-counter").remote()
+    same = Counter.options(name="shared-counter", get_if_exists=True).remote()
+    assert plait.get(same.incr.remote()) == 103
+    with pytest.raises(ValueError, match="Failed to look up actor with name 'no-such'"):
+        plait.get_actor("no-such")
+    with pytest.raises(ValueError, match="Failed to look up"):
+        plait.get_actor("shared-counter", namespace="other-namespace")
+
+
+def test_actor_handles_passed_to_tasks_and_actors() -> None:
+    c = Counter.remote()
+
+    @plait.remote
+    def bump(handle: Any, times: int) -> int:
+        return plait.get([handle.incr.remote() for _ in range(times)])[-1]
+
+    @plait.remote
+    class Forwarder:
+        def __init__(self, target: Any) -> None:
+            self.target = target
+
+        def forward(self) -> int:
+            return plait.get(self.target.incr.remote(100))
+
+    assert plait.get(bump.remote(c, 3)) == 3
+    f = Forwarder.remote(c)
+    assert plait.get(f.forward.remote()) == 103
+    assert plait.get(c.incr.remote()) == 104
+
+
+def test_kill_actor() -> None:
+    c = Counter.remote()
+    pid = plait.get(c.pid.remote())
+    plait.kill(c)
+    with pytest.raises(exc.RayActorError, match="killed"):
+        plait.get(c.incr.remote(), timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("actor process still alive after plait.kill")
+    with pytest.raises(ValueError, match="only supported for actors"):
+        plait.kill("not an actor")  # type: ignore[arg-type]
+
+
+def test_actor_process_death_is_reported() -> None:
+    c = Counter.remote()
+    pid = plait.get(c.pid.remote())
+    os.kill(pid, 9)
+    with pytest.raises(exc.ActorDiedError):
+        plait.get(c.incr.remote(), timeout=30)
+
+
+def test_detached_actor_outlives_creator_handle() -> None:
+    @plait.remote
+    def make_detached() -> str:
+        Counter.options(name="detached-one", lifetime="detached").remote(7)
+        return "ok"
+
+    assert plait.get(make_detached.remote()) == "ok"
+    found = plait.get_actor("detached-one")
+    assert plait.get(found.incr.remote(), timeout=30) == 8
+    plait.kill(found)
+
+
+def test_runtime_context_in_actor() -> None:
+    @plait.remote
+    class Who:
+        def ids(self) -> tuple[str | None, str]:
+            ctx = plait.get_runtime_context()
+            return ctx.get_actor_id(), ctx.namespace
+
+    w = Who.remote()
+    actor_id, ns = plait.get(w.ids.remote())
+    assert actor_id == w._actor_id.hex()
+    assert ns == "actors-test"

@@ -1,0 +1,305 @@
+"""Remote functions against a real local cluster (GCS + raylet + worker processes)."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import plait
+from plait import exceptions as exc
+from plait_fixtures import local_cluster
+
+cluster = local_cluster(num_cpus=2, num_gpus=2, resources={"custom": 1})
+pytestmark = pytest.mark.usefixtures("cluster")
+
+
+@plait.remote
+def add(a: int, b: int = 10) -> int:
+    return a + b
+
+
+@plait.remote
+def identity(x: Any) -> Any:
+    return x
+
+
+@plait.remote
+def fail(msg: str) -> None:
+    raise ValueError(msg)
+
+
+def test_remote_function_returns_value() -> None:
+    assert plait.get(add.remote(1, 2)) == 3
+    assert plait.get(add.remote(1, b=5)) == 6
+    assert plait.get([add.remote(i, 0) for i in range(10)]) == list(range(10))
+
+
+def test_values_round_trip_through_tasks() -> None:
+    values = [None, True, -(2**63), 2**63 - 1, 1.5, "héllo", b"\x00\x01", [1, [2, 3]],
+              {"a": 1, 2: "b"}, (1, 2), {1, 2}]
+    for v in values:
+        assert plait.get(identity.remote(v)) == v
+
+
+def test_calling_remote_function_directly_is_an_error() -> None:
+    with pytest.raises(TypeError, match="cannot be called directly"):
+        add(1, 2)
+
+
+def test_wrong_arguments_fail_at_call_site() -> None:
+    with pytest.raises(TypeError, match="wrong arguments for remote function 'add'"):
+        add.remote(1, 2, 3)
+    with pytest.raises(TypeError, match="missing a required argument"):
+        add.remote()
+
+
+def test_unknown_option_is_rejected() -> None:
+    with pytest.raises(ValueError, match="Invalid option"):
+        add.options(num_cpu=1)
+
+
+def test_remote_error_is_catchable_as_original_type() -> None:
+    ref = fail.remote("boom")
+    with pytest.raises(ValueError) as info:
+        plait.get(ref)
+    err = info.value
+    assert isinstance(err, exc.RayTaskError)
+    assert "boom" in str(err)
+    assert "in fail" in str(err) or "fail" in err.traceback_str  # remote traceback kept
+
+
+def test_error_in_dependency_propagates() -> None:
+    bad = fail.remote("upstream")
+    downstream = add.remote(bad, 1)
+    with pytest.raises(ValueError, match="upstream"):
+        plait.get(downstream)
+
+
+def test_top_level_refs_are_resolved_nested_refs_are_not() -> None:
+    r = plait.put(41)
+    assert plait.get(add.remote(r, 1)) == 42
+
+    @plait.remote
+    def inspect_nested(xs: list[Any]) -> tuple[str, int]:
+        return type(xs[0]).__name__, plait.get(xs[0])
+
+    assert plait.get(inspect_nested.remote([r])) == ("ObjectRef", 41)
+
+
+def test_tasks_submit_tasks_and_return_refs() -> None:
+    @plait.remote
+    def parent(n: int) -> list[int]:
+        return plait.get([add.remote(i, 1) for i in range(n)])
+
+    @plait.remote
+    def make_ref() -> plait.ObjectRef:
+        return add.remote(1, 1)
+
+    assert plait.get(parent.remote(3)) == [1, 2, 3]
+    inner = plait.get(make_ref.remote())
+    assert isinstance(inner, plait.ObjectRef)
+    assert plait.get(inner) == 2
+
+
+def test_num_returns() -> None:
+    @plait.remote(num_returns=3)
+    def three() -> tuple[int, int, int]:
+        return 1, 2, 3
+
+    a, b, c = three.remote()
+    assert plait.get([a, b, c]) == [1, 2, 3]
+    x, y = add.options(num_returns=2).remote(1, 2), None
+    with pytest.raises(ValueError, match="num_returns=2"):
+        plait.get(x[0])
+    assert y is None
+
+
+def test_put_get_and_large_numpy_is_zero_copy() -> None:
+    arr = np.arange(2_000_000, dtype=np.float64)  # 16 MB: goes to shared memory
+    ref = plait.put(arr)
+    out = plait.get(ref)
+    assert np.array_equal(out, arr)
+    assert not out.flags.writeable  # a read-only view of the store, not a copy
+    assert not out.flags.owndata
+    with pytest.raises(TypeError, match="ObjectRef"):
+        plait.put(ref)
+
+
+def test_arrow_table_from_store_is_not_copied() -> None:
+    table = pa.table({"x": np.arange(1_000_000), "y": np.arange(1_000_000) * 2.0})
+    ref = plait.put(table)
+    before = pa.total_allocated_bytes()
+    out = plait.get(ref)
+    allocated = pa.total_allocated_bytes() - before
+    assert out.equals(table)
+    # 16 MB of columns, but Arrow allocated (almost) nothing: they point into the store.
+    assert allocated < 1_000_000, allocated
+
+
+def test_large_task_argument_and_return() -> None:
+    arr = np.ones(500_000)
+
+    @plait.remote
+    def double(a: np.ndarray) -> np.ndarray:
+        return a * 2
+
+    assert float(plait.get(double.remote(arr)).sum()) == 1_000_000.0
+
+
+def test_get_timeout() -> None:
+    @plait.remote
+    def slow() -> int:
+        time.sleep(5)
+        return 1
+
+    ref = slow.remote()
+    t0 = time.monotonic()
+    with pytest.raises(exc.GetTimeoutError):
+        plait.get(ref, timeout=0.3)
+    assert time.monotonic() - t0 < 4
+    plait.cancel(ref, force=True)
+
+
+def test_get_rejects_non_refs() -> None:
+    with pytest.raises(TypeError, match="ObjectRef"):
+        plait.get(42)
+    with pytest.raises(TypeError, match="ObjectRef"):
+        plait.get([plait.put(1), "x"])
+
+
+def test_wait() -> None:
+    @plait.remote
+    def sleep_then(x: float) -> float:
+        time.sleep(x)
+        return x
+
+    fast = sleep_then.remote(0.0)
+    slow = sleep_then.remote(3.0)
+    ready, not_ready = plait.wait([slow, fast], num_returns=1, timeout=2.5)
+    assert ready == [fast] and not_ready == [slow]
+    ready, not_ready = plait.wait([slow, fast], num_returns=2, timeout=0.1)
+    assert len(ready) == 1 and not_ready == [slow]
+    with pytest.raises(ValueError, match="unique"):
+        plait.wait([fast, fast])
+    plait.cancel(slow, force=True)
+
+
+def test_unpicklable_argument_gets_clear_error() -> None:
+    with pytest.raises(TypeError, match="lock"):
+        identity.remote(threading.Lock())
+
+
+def test_unpicklable_return_gets_clear_error() -> None:
+    @plait.remote
+    def make_lock() -> Any:
+        return threading.Lock()
+
+    with pytest.raises(exc.RayTaskError, match="lock"):
+        plait.get(make_lock.remote())
+
+
+def test_cancel_queued_and_running_tasks() -> None:
+    @plait.remote
+    def sleeper() -> int:
+        time.sleep(30)
+        return 1
+
+    running = sleeper.remote()
+    time.sleep(0.5)
+    plait.cancel(running)
+    with pytest.raises(exc.TaskCancelledError):
+        plait.get(running, timeout=20)
+    forced = sleeper.remote()
+    time.sleep(0.5)
+    plait.cancel(forced, force=True)
+    with pytest.raises(exc.TaskCancelledError):
+        plait.get(forced, timeout=20)
+
+
+def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
+    marker = tmp_path / "died-once"
+
+    @plait.remote(max_retries=2)
+    def die_once(path: str) -> str:
+        if not os.path.exists(path):
+            open(path, "w").close()
+            os._exit(1)
+        return "recovered"
+
+    assert plait.get(die_once.remote(str(marker)), timeout=60) == "recovered"
+
+    @plait.remote(max_retries=1)
+    def always_die() -> None:
+        os._exit(1)
+
+    with pytest.raises(exc.WorkerCrashedError, match="died"):
+        plait.get(always_die.remote(), timeout=60)
+
+
+def test_gpu_ids_and_cuda_visible_devices() -> None:
+    @plait.remote(num_gpus=1)
+    def gpus() -> tuple[list[int], str]:
+        return plait.get_gpu_ids(), os.environ.get("CUDA_VISIBLE_DEVICES", "")
+
+    ids, env = plait.get(gpus.remote())
+    assert len(ids) == 1 and ids[0] in (0, 1)
+    assert env == str(ids[0])
+    both = plait.get([gpus.remote(), gpus.remote()])
+    assert all(len(i) == 1 for i, _ in both)
+
+
+def test_custom_resources_limit_concurrency() -> None:
+    @plait.remote(resources={"custom": 1}, num_cpus=0)
+    def hold() -> tuple[float, float]:
+        t0 = time.monotonic()
+        time.sleep(0.5)
+        return t0, time.monotonic()
+
+    spans = sorted(plait.get([hold.remote(), hold.remote()], timeout=30))
+    # With one unit of "custom", the second starts only after the first ends.
+    assert spans[1][0] >= spans[0][1] - 0.05
+
+
+def test_infeasible_task_stays_pending_with_warning(caplog: pytest.LogCaptureFixture) -> None:
+    @plait.remote(resources={"nonexistent": 1})
+    def never() -> int:
+        return 1
+
+    ref = never.remote()
+    with caplog.at_level("WARNING"):
+        ready, _ = plait.wait([ref], timeout=6.5)
+    assert ready == []
+    assert any("no node in the cluster has" in r.getMessage() for r in caplog.records)
+    plait.cancel(ref)
+
+
+def test_cluster_info() -> None:
+    res = plait.cluster_resources()
+    assert res["CPU"] == 2 and res["GPU"] == 2 and res["custom"] == 1
+    nodes = plait.nodes()
+    assert len(nodes) == 1 and nodes[0]["Alive"]
+    avail = plait.available_resources()
+    assert avail.get("CPU", 0) <= 2
+    ctx = plait.get_runtime_context()
+    assert ctx.get_job_id() and ctx.get_node_id() == nodes[0]["NodeID"]
+
+    @plait.remote
+    def task_ctx() -> tuple[str | None, str]:
+        c = plait.get_runtime_context()
+        return c.get_task_id(), c.get_job_id()
+
+    task_id, job_id = plait.get(task_ctx.remote())
+    assert task_id and job_id == ctx.get_job_id()
+
+
+def test_init_twice_and_is_initialized() -> None:
+    assert plait.is_initialized()
+    with pytest.raises(RuntimeError, match="init twice"):
+        plait.init()
+    plait.init(ignore_reinit_error=True)
