@@ -47,9 +47,7 @@ class ActorClass:
                             for name in self._methods
                             if not isinstance(inspect.getattr_static(cls, name),
                                               (staticmethod, classmethod))}
-        self._init_signature = signature_of(cls.__init__, drop_self=True) \
-            if "__init__" in cls.__dict__ or any("__init__" in b.__dict__
-                                                 for b in cls.__mro__[1:-1]) else None
+        self._init_signature = signature_of(cls)
         self.__name__ = cls.__name__
         self.__qualname__ = cls.__qualname__
         self.__module__ = cls.__module__

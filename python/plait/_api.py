@@ -64,7 +64,8 @@ def _pick_raylet(gcs_address: str) -> common_pb2.NodeInfo:
     host = gcs_address.rsplit(":", 1)[0]
     local = [n for n in alive if n.ip == host] or alive
     local.sort(key=lambda n: not n.is_head)
-    return local[0]
+    chosen: common_pb2.NodeInfo = local[0]
+    return chosen
 
 
 def init(address: str | None = None, *, num_cpus: float | None = None,

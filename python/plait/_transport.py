@@ -62,6 +62,12 @@ def bind(server: grpc.aio.Server, host: str, port: int) -> int:
     return bound
 
 
+def resolve_future(fut: asyncio.Future[T], value: T) -> None:
+    """Set fut's result unless it is already done (a timeout or cancel got there first)."""
+    if not fut.done():
+        fut.set_result(value)
+
+
 class ChannelCache:
     """One aio channel per address, created lazily on the owning loop."""
 
@@ -78,13 +84,13 @@ class ChannelCache:
     def drop(self, address: str) -> None:
         ch = self._channels.pop(address, None)
         if ch is not None:
-            asyncio.ensure_future(ch.close())
+            asyncio.ensure_future(ch.close(None))
 
     async def close(self) -> None:
         chans = list(self._channels.values())
         self._channels.clear()
         for ch in chans:
-            await ch.close()
+            await ch.close(None)
 
 
 class EventLoopThread:

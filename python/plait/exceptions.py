@@ -60,7 +60,8 @@ class RayTaskError(RayError):
         try:
             cls = _dual_classes.get(cause_cls)
             if cls is None:
-                cls = type(name, (RayTaskError, cause_cls), {"__init__": _dual_init})
+                cls = type(name, (RayTaskError, cause_cls),  # type: ignore[call-overload]
+                           {"__init__": _dual_init})
                 cls.__module__ = "plait.exceptions"
                 _dual_classes[cause_cls] = cls
             err: RayTaskError = cls.__new__(cls)

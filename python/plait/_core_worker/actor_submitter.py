@@ -150,7 +150,7 @@ class ActorTaskSubmitter:
         reply = await self.cw.gcs.GetActor(gcs_pb2.GetActorRequest(actor_id=actor_id),
                                            timeout=10)
         info = reply.actor
-        info.state = state  # type: ignore[assignment]
+        info.state = state
         if address is not None:
             info.address.CopyFrom(address)
         if cause:

@@ -30,7 +30,8 @@ from plait._object_store.client import map_object, write_object
 from plait._proto import (
     common_pb2, gcs_pb2, gcs_pb2_grpc, raylet_pb2, raylet_pb2_grpc, worker_pb2,
     worker_pb2_grpc)
-from plait._transport import ChannelCache, EventLoopThread, aio_server, bind, sync_channel
+from plait._transport import (
+    ChannelCache, EventLoopThread, aio_server, bind, resolve_future, sync_channel)
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,10 @@ class CoreWorker:
                 return lambda: None
             return lambda: self.memory_store.remove_waiter(ref.object_id, cb)
         fut = self.io.submit(self._fetch_status(ref, cb))
-        return lambda: fut.cancel()
+
+        def cancel() -> None:
+            fut.cancel()
+        return cancel
 
     async def _fetch_status(self, ref: ObjectRef, cb: Callable[[StoredObject], None]) -> None:
         stub = self.worker_stub(ref.owner)
@@ -427,7 +431,7 @@ class CoreWorker:
         fut: asyncio.Future[StoredObject] = loop.create_future()
 
         def cb(obj: StoredObject) -> None:
-            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(obj))
+            loop.call_soon_threadsafe(resolve_future, fut, obj)
 
         cancel = self.resolve(ref, cb)
         try:
@@ -464,7 +468,7 @@ class CoreWorker:
             fut: asyncio.Future[StoredObject] = loop.create_future()
 
             def cb(o: StoredObject) -> None:
-                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(o))
+                loop.call_soon_threadsafe(resolve_future, fut, o)
 
             got = self.memory_store.on_ready(object_id, cb)
             if got is not None:

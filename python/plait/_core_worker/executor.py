@@ -309,7 +309,8 @@ class TaskExecutor:
         nxt = order.waiting.pop(order.expected, None)
         if nxt is not None:
             nxt.set()
-        return await fut
+        reply: worker_pb2.PushTaskReply = await fut
+        return reply
 
     def _start_actor_call(self, spec: common_pb2.TaskSpec) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ from plait._core_worker.memory_store import StoredObject
 from plait._ids import object_id_for, random_id
 from plait._object_ref import ObjectRef, OwnerAddress
 from plait._proto import common_pb2
+from plait._transport import resolve_future
 
 if TYPE_CHECKING:
     from plait._core_worker.core_worker import CoreWorker
@@ -112,7 +113,7 @@ async def resolve_owned_deps(cw: CoreWorker, task: PendingTask) -> StoredObject 
         fut: asyncio.Future[StoredObject] = loop.create_future()
 
         def cb(o: StoredObject, fut: asyncio.Future[StoredObject] = fut) -> None:
-            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(o))
+            loop.call_soon_threadsafe(resolve_future, fut, o)
 
         got = cw.memory_store.on_ready(oid, cb)
         obj = got if got is not None else await fut
