@@ -60,11 +60,10 @@ class RayTaskError(RayError):
         try:
             cls = _dual_classes.get(cause_cls)
             if cls is None:
-                cls = type(name, (RayTaskError, cause_cls),  # type: ignore[call-overload]
-                           {"__init__": _dual_init})
+                cls = type(name, (RayTaskError, cause_cls), {"__init__": _dual_init})
                 cls.__module__ = "plait.exceptions"
                 _dual_classes[cause_cls] = cls
-            err: RayTaskError = cls.__new__(cls)
+            err: RayTaskError = cls.__new__(cls)  # type: ignore[call-overload]
             _dual_init(err, self.function_name, self.traceback_str, cause, self.type_name,
                        self.language)
             err.args = cause.args

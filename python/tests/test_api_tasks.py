@@ -303,3 +303,13 @@ def test_init_twice_and_is_initialized() -> None:
     with pytest.raises(RuntimeError, match="init twice"):
         plait.init()
     plait.init(ignore_reinit_error=True)
+
+
+def test_blocked_tasks_lend_their_cpu_to_nested_tasks() -> None:
+    # Four levels deep on two CPUs: each level waits in get() for the next, which can
+    # only run because a waiting worker gives its CPU back while it waits.
+    @plait.remote
+    def depth(n: int) -> int:
+        return 0 if n == 0 else 1 + plait.get(depth.remote(n - 1))
+
+    assert plait.get(depth.remote(4), timeout=60) == 4

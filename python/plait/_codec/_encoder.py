@@ -236,6 +236,10 @@ class _Encoder:
             self._depth = 0
             return self._plain.pack(self.pickle_value(value))  # type: ignore[no-any-return]
 
+    def drop_packers(self) -> None:
+        """Replace the packers: each keeps its buffer at the largest size it ever packed."""
+        self._packers = [self._new_packer()]
+
     def pack_nested(self, value: Any) -> bytes:
         depth = self._depth + 1
         if depth == len(self._packers):
@@ -343,6 +347,11 @@ def _classify(obj: Any) -> Handler:
     return handler
 
 
+# A payload bigger than this (a large str or bytes value) is not worth keeping a packer
+# buffer of that size around for the thread's next, probably small, value.
+_PACKER_KEEP_MAX = 1 << 20
+
+
 class _Local(threading.local):
     encoder: _Encoder | None = None
 
@@ -361,6 +370,8 @@ def serialize(value: Any) -> SerializedObject:
     try:
         payload = enc.encode(value)
         refs, sources, flags = enc.take()
+        if len(payload) > _PACKER_KEEP_MAX:
+            enc.drop_packers()
     except BaseException:
         enc.take()
         enc._depth = 0

@@ -90,7 +90,8 @@ async def serve(config: RayletConfig, ready_file: str | None) -> None:
                 ready_file,
                 {"node_id": manager.node_id, "port": manager.port, "store_dir": manager.store_dir},
             )
-        print(f"raylet {manager.node_id} listening on {manager.address}", flush=True)
+        # stdout is shared with the workers (and so with the user's terminal): log instead.
+        logger.info("raylet %s listening on %s", manager.node_id, manager.address)
         await manager.wait_for_shutdown()
     finally:
         await manager.stop()

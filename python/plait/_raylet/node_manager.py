@@ -102,6 +102,7 @@ class Lease:
     allocation: Allocation
     owner_worker_id: bytes
     detached: bool
+    blocked: bool = False
 
 
 class GcsClient:
@@ -549,6 +550,8 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
         assert self.pool is not None
         worker = lease.worker
         worker.lease_id = None
+        if lease.blocked:
+            self.scheduler.worker_unblocked(lease.allocation)
         if disconnect:
             self.pool.kill_worker(worker, "its lease was returned as broken")
         else:
@@ -560,6 +563,20 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
     ) -> raylet_pb2.ReturnWorkerLeaseReply:
         self._return_lease(request.lease_id, request.disconnect)
         return raylet_pb2.ReturnWorkerLeaseReply()
+
+    async def NotifyWorkerBlocked(
+        self, request: raylet_pb2.NotifyWorkerBlockedRequest, context: Ctx
+    ) -> raylet_pb2.NotifyWorkerBlockedReply:
+        assert self.pool is not None
+        worker = self.pool.get(request.worker_id)
+        lease = self._leases.get(worker.lease_id) if worker and worker.lease_id else None
+        if lease is not None and lease.blocked != request.blocked:
+            lease.blocked = request.blocked
+            if request.blocked:
+                self._apply(self.scheduler.worker_blocked(lease.allocation))
+            else:
+                self.scheduler.worker_unblocked(lease.allocation)
+        return raylet_pb2.NotifyWorkerBlockedReply()
 
     async def KillWorker(
         self, request: raylet_pb2.KillWorkerRequest, context: Ctx

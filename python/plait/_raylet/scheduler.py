@@ -228,6 +228,21 @@ class NodeScheduler:
         self._free_gpu_ids.sort()
         return self._reschedule(spill=False)
 
+    def worker_blocked(self, allocation: Allocation) -> list[Decision]:
+        """A leased worker waits in get/wait: lend its CPUs to other requests meanwhile."""
+        cpus = allocation.resources.get(CPU, 0)
+        if not cpus:
+            return []
+        self._available[CPU] = min(self._available.get(CPU, 0) + cpus, self._total.get(CPU, 0))
+        return self._reschedule(spill=False)
+
+    def worker_unblocked(self, allocation: Allocation) -> None:
+        """The worker resumes: take its CPUs back (the node may be oversubscribed briefly,
+        as in Ray, rather than stall a worker that already holds a lease)."""
+        cpus = allocation.resources.get(CPU, 0)
+        if cpus:
+            self._available[CPU] = self._available.get(CPU, 0) - cpus
+
     def update_cluster_view(self, nodes: Iterable[NodeView]) -> list[Decision]:
         """Replace the view of the other nodes (this node's own entry is ignored: its
         local accounting is the truth) and retry the queue against it."""
