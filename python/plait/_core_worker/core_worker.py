@@ -267,12 +267,14 @@ class CoreWorker:
             self._put_index += 1
             return object_id_for(self._put_task_id, self._put_index)
 
-    def put(self, value: Any, *, _owner_hint: None = None) -> ObjectRef:
+    def put(self, value: Any) -> ObjectRef:
         if isinstance(value, ObjectRef):
             raise TypeError("Calling 'put' on an ObjectRef is not allowed. If you really want "
                             "to do this, you can wrap the ObjectRef in a list and call 'put' "
                             "on it.")
-        so = serialize(value)
+        return self.put_serialized(serialize(value))
+
+    def put_serialized(self, so: SerializedObject) -> ObjectRef:
         oid = self.next_put_id()
         inner = [(r.object_id, r.owner) for r in so.contained_refs]
         self.ref_counter.add_owned(oid, self.address, inner)

@@ -52,7 +52,7 @@ def build_args(cw: CoreWorker, args: tuple[Any, ...], kwargs: dict[str, Any]
         so = serialize(value)
         nested = so.contained_refs
         if so.total_size() > _inline_threshold():
-            ref = cw.put(value)
+            ref = cw.put_serialized(so)
             keep.append(ref)
             out.append(common_pb2.TaskArg(ref=common_pb2.ObjectRefProto(
                 object_id=ref.object_id, owner=_addr(ref.owner))))
