@@ -226,3 +226,20 @@ def test_runtime_context_in_actor() -> None:
     actor_id, ns = plait.get(w.ids.remote())
     assert actor_id == w._actor_id.hex()
     assert ns == "actors-test"
+
+
+def test_async_actor_can_await_object_refs() -> None:
+    @plait.remote
+    def slow_value() -> int:
+        time.sleep(0.2)
+        return 5
+
+    @plait.remote
+    class Awaiter:
+        async def total(self, refs: list[Any]) -> int:
+            values = await asyncio.gather(*refs)
+            return sum(values)
+
+    a = Awaiter.remote()
+    assert plait.get(a.total.remote([slow_value.remote(), slow_value.remote()]),
+                     timeout=30) == 10

@@ -55,7 +55,8 @@ def test_start_join_status_stop(cli_env: dict[str, str], tmp_path: Path) -> None
 
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
-    drv = subprocess.run([sys.executable, str(script), address], env=cli_env,
+    # "auto" finds the cluster that `plait start --head` recorded.
+    drv = subprocess.run([sys.executable, str(script), "auto"], env=cli_env,
                          capture_output=True, text=True, timeout=120)
     assert drv.returncode == 0, drv.stderr
     assert f"NODE {joined_node}" in drv.stdout

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 import numpy as np
@@ -79,3 +80,25 @@ def test_object_containing_many_refs() -> None:
     del refs
     got = plait.get(outer)
     assert plait.get(got[1999]) == 1999
+
+
+def test_object_whose_owner_died_is_lost() -> None:
+    from plait import exceptions as exc
+
+    @plait.remote
+    class Maker:
+        def make(self) -> list[Any]:
+            self.keep = plait.put(np.zeros(10))
+            return [self.keep]
+
+        def pid(self) -> int:
+            return os.getpid()
+
+    m = Maker.remote()
+    inner = plait.get(m.make.remote(), timeout=30)[0]
+    pid = plait.get(m.pid.remote())
+    plait.kill(m)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+             open(f"/proc/{pid}/stat").read().split()[2] == "Z", what="the owner to exit")
+    with pytest.raises(exc.ObjectLostError):
+        plait.get(inner, timeout=30)
