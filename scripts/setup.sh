@@ -57,10 +57,15 @@ fingerprint() {
   {
     "$VENV/bin/python" -V
     cat pyproject.toml CMakeLists.txt
-    find cpp -type f | LC_ALL=C sort | xargs cat
+    # Sources only: git's view skips ignored build outputs someone may leave under cpp/.
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+      git ls-files -z --cached --others --exclude-standard -- cpp
+    else
+      find cpp -type f -print0
+    fi | LC_ALL=C sort -z | { xargs -0 -r cat -- 2>/dev/null || true; }
   } | sha256sum | cut -d' ' -f1
 }
-installed_here() {
+check_install() {
   # Checks the install without running plait/__init__.py (whose imports are not setup's
   # business), from / so that nothing in the checkout shadows the installed package.
   (cd / && "$VENV/bin/python" - "$ROOT/python/plait" <<'PY'
@@ -74,11 +79,11 @@ package.__path__ = locations
 sys.modules["plait"] = package
 importlib.import_module("plait._native").version()
 PY
-  ) >/dev/null 2>&1
+  )
 }
 
 want=$(fingerprint)
-if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ] && installed_here; then
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ] && check_install >/dev/null 2>&1; then
   exit 0
 fi
 
@@ -102,6 +107,6 @@ if ! { "$VENV/bin/python" -m pip install -q $build_requires \
   cat "$log" >&2
   die "pip install failed (output above)"
 fi
-installed_here || die "plait._native does not import from $ROOT after install"
+check_install || die "plait._native does not import from $ROOT after install"
 echo "$want" >"$STAMP"
 say "done"
