@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from plait import exceptions
 from plait._actor import ActorClass, ActorHandle, ActorMethod, method
+from plait._cross_language import (
+    CrossLanguageActorClass, CrossLanguageFunction, cpp_actor_class, cpp_function,
+    java_actor_class, java_function)
 from plait._api import (
-    available_resources, cancel, cluster_resources, get, get_actor, get_gpu_ids, init,
+    JobConfig, available_resources, cancel, cluster_resources, get, get_actor, get_gpu_ids, init,
     is_initialized, kill, nodes, put, remote, shutdown, wait)
 from plait._object_ref import ObjectRef
 from plait._remote_function import RemoteFunction
@@ -26,6 +29,9 @@ __all__ = [
     "ActorClass",
     "ActorHandle",
     "ActorMethod",
+    "CrossLanguageActorClass",
+    "CrossLanguageFunction",
+    "JobConfig",
     "ObjectRef",
     "RemoteFunction",
     "RuntimeContext",
@@ -33,6 +39,8 @@ __all__ = [
     "available_resources",
     "cancel",
     "cluster_resources",
+    "cpp_actor_class",
+    "cpp_function",
     "exceptions",
     "get",
     "get_actor",
@@ -40,6 +48,8 @@ __all__ = [
     "get_runtime_context",
     "init",
     "is_initialized",
+    "java_actor_class",
+    "java_function",
     "kill",
     "method",
     "nodes",

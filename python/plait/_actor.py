@@ -66,52 +66,63 @@ class ActorClass:
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         cw = current_core_worker()
-        opts = self._options
         check_call(self._init_signature, args, kwargs, f"actor class '{self._cls.__name__}'")
-        name = opts.get("name") or ""
-        namespace = opts.get("namespace") or cw.namespace
-        lifetime = opts.get("lifetime")
-        if lifetime not in (None, "detached", "non_detached"):
-            raise ValueError(f"lifetime must be 'detached' or 'non_detached', got {lifetime!r}")
-        if name and not isinstance(name, str):
-            raise TypeError(f"actor name must be a str, got {type(name).__name__}")
-        if name and opts.get("get_if_exists"):
-            found = cw.gcs_sync.GetNamedActor(gcs_pb2.GetNamedActorRequest(
-                name=name, namespace=namespace), timeout=30)
-            if found.found:
-                return ActorHandle.from_info(found.actor)
-        detached = lifetime == "detached"
-        is_async = _is_async_class(self._cls)
-        max_conc = int(opts.get("max_concurrency") or (1000 if is_async else 1))
-        actor_id = random_id()
-        info = common_pb2.ActorInfo(
-            actor_id=actor_id, job_id=cw.job_id, name=name, namespace=namespace,
-            state=common_pb2.PENDING_CREATION, owner=cw.address_pb(), detached=detached,
-            class_name=self._cls.__qualname__, language=common_pb2.PYTHON,
-            method_num_returns=self._methods, is_async=is_async, max_concurrency=max_conc)
-        reply = cw.gcs_sync.RegisterActor(gcs_pb2.RegisterActorRequest(actor=info),
-                                          timeout=30)
-        if reply.error:
-            raise ValueError(reply.error)
         desc = common_pb2.FunctionDescriptor(language=common_pb2.PYTHON,
                                              python=cw.functions.export(self._cls))
-        task = new_task(cw, type_=common_pb2.ACTOR_CREATION_TASK, function=desc, args=args,
-                        kwargs=kwargs, num_returns=0, resources=resource_request(opts, 0.0),
-                        max_retries=0, name=f"{self._cls.__qualname__}.__init__")
-        ac = task.spec.actor_creation
-        ac.actor_id = actor_id
-        ac.max_concurrency = max_conc
-        ac.name = name
-        ac.namespace = namespace
-        ac.detached = detached
-        ac.is_async = is_async
-        make_return_refs(cw, task)
-        cw.actor_submitter.create(task, detached)
-        return ActorHandle(actor_id, self._cls.__qualname__, dict(self._methods),
-                           self._signatures)
+        return create_actor(desc, self._cls.__qualname__, self._methods, self._options,
+                            args, kwargs, is_async=_is_async_class(self._cls),
+                            signatures=self._signatures)
 
     def __reduce__(self) -> Any:
         return (ActorClass, (self._cls, self._options))
+
+
+LANGUAGE_NAMES = {common_pb2.PYTHON: "python", common_pb2.JAVA: "java", common_pb2.CPP: "cpp"}
+
+
+def create_actor(desc: common_pb2.FunctionDescriptor, class_name: str, methods: dict[str, int],
+                 opts: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
+                 is_async: bool = False,
+                 signatures: dict[str, inspect.Signature | None] | None = None) -> ActorHandle:
+    """Register an actor with the GCS and have it created; the handle returns at once."""
+    cw = current_core_worker()
+    name = opts.get("name") or ""
+    namespace = opts.get("namespace") or cw.namespace
+    lifetime = opts.get("lifetime")
+    if lifetime not in (None, "detached", "non_detached"):
+        raise ValueError(f"lifetime must be 'detached' or 'non_detached', got {lifetime!r}")
+    if name and not isinstance(name, str):
+        raise TypeError(f"actor name must be a str, got {type(name).__name__}")
+    if name and opts.get("get_if_exists"):
+        found = cw.gcs_sync.GetNamedActor(gcs_pb2.GetNamedActorRequest(
+            name=name, namespace=namespace), timeout=30)
+        if found.found:
+            return ActorHandle.from_info(found.actor)
+    detached = lifetime == "detached"
+    max_conc = int(opts.get("max_concurrency") or (1000 if is_async else 1))
+    actor_id = random_id()
+    info = common_pb2.ActorInfo(
+        actor_id=actor_id, job_id=cw.job_id, name=name, namespace=namespace,
+        state=common_pb2.PENDING_CREATION, owner=cw.address_pb(), detached=detached,
+        class_name=class_name, language=desc.language, method_num_returns=methods,
+        is_async=is_async, max_concurrency=max_conc)
+    reply = cw.gcs_sync.RegisterActor(gcs_pb2.RegisterActorRequest(actor=info), timeout=30)
+    if reply.error:
+        raise ValueError(reply.error)
+    task = new_task(cw, type_=common_pb2.ACTOR_CREATION_TASK, function=desc, args=args,
+                    kwargs=kwargs, num_returns=0, resources=resource_request(opts, 0.0),
+                    max_retries=0, name=f"{class_name}.__init__")
+    ac = task.spec.actor_creation
+    ac.actor_id = actor_id
+    ac.max_concurrency = max_conc
+    ac.name = name
+    ac.namespace = namespace
+    ac.detached = detached
+    ac.is_async = is_async
+    make_return_refs(cw, task)
+    cw.actor_submitter.create(task, detached)
+    return ActorHandle(actor_id, class_name, dict(methods), signatures,
+                       LANGUAGE_NAMES[desc.language])
 
 
 class ActorMethod:
@@ -132,9 +143,7 @@ class ActorMethod:
         cw = current_core_worker()
         check_call(h._signatures.get(self._name), args, kwargs,
                    f"actor method '{h._class_name}.{self._name}'")
-        desc = common_pb2.FunctionDescriptor(language=common_pb2.PYTHON,
-                                             python=common_pb2.PythonFunction(
-                                                 qualname=f"{h._class_name}.{self._name}"))
+        desc = method_descriptor(h._language, h._class_name, self._name)
         task = new_task(cw, type_=common_pb2.ACTOR_TASK, function=desc, args=args,
                         kwargs=kwargs, num_returns=self._num_returns, resources={},
                         max_retries=0, name=f"{h._class_name}.{self._name}")
@@ -151,35 +160,54 @@ class ActorMethod:
                         f"'object.{self._name}()', try 'object.{self._name}.remote()'.")
 
 
+def method_descriptor(language: str, class_name: str, method: str
+                      ) -> common_pb2.FunctionDescriptor:
+    if language == "java":
+        return common_pb2.FunctionDescriptor(language=common_pb2.JAVA, java=common_pb2.JavaFunction(
+            class_name=class_name, method=method, arity=-1))
+    if language == "cpp":
+        return common_pb2.FunctionDescriptor(language=common_pb2.CPP, cpp=common_pb2.CppFunction(
+            symbol=f"{class_name}::{method}"))
+    return common_pb2.FunctionDescriptor(language=common_pb2.PYTHON,
+                                         python=common_pb2.PythonFunction(
+                                             qualname=f"{class_name}.{method}"))
+
+
 class ActorHandle:
     def __init__(self, actor_id: bytes, class_name: str, methods: dict[str, int],
-                 signatures: dict[str, inspect.Signature | None] | None = None) -> None:
+                 signatures: dict[str, inspect.Signature | None] | None = None,
+                 language: str = "python") -> None:
         self._actor_id = actor_id
         self._class_name = class_name
         self._methods = methods
         self._signatures = signatures or {}
+        self._language = language
 
     @staticmethod
     def from_info(info: common_pb2.ActorInfo) -> ActorHandle:
-        return ActorHandle(info.actor_id, info.class_name, dict(info.method_num_returns))
+        return ActorHandle(info.actor_id, info.class_name, dict(info.method_num_returns),
+                           language=LANGUAGE_NAMES.get(info.language, "python"))
 
     def __getattr__(self, name: str) -> ActorMethod:
-        if name.startswith("_"):
-            if name not in self.__dict__.get("_methods", {}):
-                raise AttributeError(name)
         methods = self.__dict__.get("_methods", {})
-        if name not in methods:
-            raise AttributeError(f"'{self._class_name}' actor has no method '{name}'")
-        return ActorMethod(self, name, methods[name])
+        if name.startswith("_") and name not in methods:
+            raise AttributeError(name)
+        if name in methods:
+            return ActorMethod(self, name, methods[name])
+        if self.__dict__.get("_language", "python") != "python":
+            # Java/C++ actors: any public method may be called; the actor checks it.
+            return ActorMethod(self, name, 1)
+        raise AttributeError(f"'{self._class_name}' actor has no method '{name}'")
 
     def __plait_actor_state__(self) -> dict[str, Any]:
         return {"actor_id": self._actor_id, "class_name": self._class_name,
-                "language": "python", "methods": self._methods}
+                "language": self._language, "methods": self._methods}
 
     @staticmethod
     def _from_state(state: dict[str, Any]) -> ActorHandle:
         return ActorHandle(bytes(state["actor_id"]), str(state.get("class_name", "")),
-                           {str(k): int(v) for k, v in dict(state.get("methods", {})).items()})
+                           {str(k): int(v) for k, v in dict(state.get("methods", {})).items()},
+                           language=str(state.get("language", "python")))
 
     def __reduce__(self) -> Any:
         return (ActorHandle._from_state, (self.__plait_actor_state__(),))

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from plait._actor import ActorClass, ActorHandle
@@ -68,10 +69,19 @@ def _pick_raylet(gcs_address: str) -> common_pb2.NodeInfo:
     return chosen
 
 
+@dataclass
+class JobConfig:
+    """Per-job settings (Ray's JobConfig): code_search_path lists directories and files
+    (Python modules, jars, C++ libraries) that the job's workers load code from."""
+
+    code_search_path: list[str] = field(default_factory=list)
+
+
 def init(address: str | None = None, *, num_cpus: float | None = None,
          num_gpus: float | None = None, resources: dict[str, float] | None = None,
          namespace: str | None = None, object_store_memory: int | None = None,
          ignore_reinit_error: bool = False, logging_level: int = logging.INFO,
+         job_config: JobConfig | None = None, code_search_path: list[str] | None = None,
          **_ignored: Any) -> dict[str, Any]:
     """Connect this process to a cluster as a driver, starting a local one if needed."""
     global _head, _address_info
@@ -99,7 +109,9 @@ def init(address: str | None = None, *, num_cpus: float | None = None,
                                  "and resources must not be provided.")
             node = _pick_raylet(gcs_address)
         try:
-            cw = _connect(gcs_address, node, namespace)
+            paths = list(code_search_path or []) + list(
+                job_config.code_search_path if job_config else [])
+            cw = _connect(gcs_address, node, namespace, paths)
         except BaseException:
             if _head is not None:
                 _head.stop()
@@ -114,7 +126,8 @@ def init(address: str | None = None, *, num_cpus: float | None = None,
         return dict(_address_info)
 
 
-def _connect(gcs_address: str, node: common_pb2.NodeInfo, namespace: str | None) -> CoreWorker:
+def _connect(gcs_address: str, node: common_pb2.NodeInfo, namespace: str | None,
+             code_search_path: list[str]) -> CoreWorker:
     import uuid
 
     ns = namespace if namespace is not None else f"anonymous-{uuid.uuid4().hex[:12]}"
@@ -123,7 +136,11 @@ def _connect(gcs_address: str, node: common_pb2.NodeInfo, namespace: str | None)
                     node_ip=node.ip, job_id=b"", namespace=ns, store_dir=node.store_dir)
     cw.start()
     try:
-        search_path = [p for p in [os.getcwd(), *sys.path] if p and os.path.isdir(p)]
+        for p in code_search_path:
+            if not os.path.exists(p):
+                raise ValueError(f"code_search_path entry {p!r} does not exist")
+        search_path = [os.path.abspath(p) for p in code_search_path] + [
+            p for p in [os.getcwd(), *sys.path] if p and os.path.isdir(p)]
         job = common_pb2.JobInfo(namespace=ns, driver=cw.address_pb(),
                                  code_search_path=search_path, working_dir=os.getcwd(),
                                  driver_pid=os.getpid())

@@ -45,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
                     store_dir=ns.store_dir)
     executor = TaskExecutor(cw)
     cw.start(executor)
+    if ns.language != "python":
+        from plait._core_worker.languages import make_language_executor
+        from plait._proto import gcs_pb2
+
+        job = cw.gcs_sync.GetJob(gcs_pb2.GetJobRequest(job_id=cw.job_id), timeout=30).job
+        executor.language_executor = make_language_executor(ns.language,
+                                                             list(job.code_search_path))
     set_core_worker(cw)
     executor.install_cancel_handler()
     cw.register_with_raylet()

@@ -34,7 +34,9 @@ class RayTaskError(RayError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        head = f"{self.type_name} raised in task {self.function_name!r}"
+        head = f"{self.type_name} raised"
+        if self.function_name:
+            head += f" in task {self.function_name!r}"
         if self.language != "python":
             head += f" ({self.language})"
         body = self.traceback_str.rstrip() or str(self.cause)
@@ -44,9 +46,10 @@ class RayTaskError(RayError):
         return self._message()
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (_rebuild_task_error, (type(self).__mro__[0] is RayTaskError, self.function_name,
-                                      self.traceback_str, self.cause, self.type_name,
-                                      self.language))
+        plain = type(self) in (RayTaskError, CrossLanguageError)
+        base = CrossLanguageError if isinstance(self, CrossLanguageError) else RayTaskError
+        return (_rebuild_task_error, (plain, base, self.function_name, self.traceback_str,
+                                      self.cause, self.type_name, self.language))
 
     def as_instanceof_cause(self) -> RayTaskError:
         """An exception that is both a RayTaskError and an instance of the cause's class."""
@@ -75,10 +78,10 @@ class RayTaskError(RayError):
 _dual_classes: dict[type, type] = {}
 
 
-def _rebuild_task_error(plain: bool, function_name: str, traceback_str: str,
-                        cause: BaseException | None, type_name: str,
+def _rebuild_task_error(plain: bool, base: type[RayTaskError], function_name: str,
+                        traceback_str: str, cause: BaseException | None, type_name: str,
                         language: str) -> RayTaskError:
-    err = RayTaskError(function_name, traceback_str, cause, type_name, language)
+    err = base(function_name, traceback_str, cause, type_name, language)
     return err if plain else err.as_instanceof_cause()
 
 

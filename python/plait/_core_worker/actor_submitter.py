@@ -112,7 +112,8 @@ class ActorTaskSubmitter:
             stub = raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(raylet_addr))
             try:
                 reply = await stub.RequestWorkerLease(raylet_pb2.RequestWorkerLeaseRequest(
-                    request_id=random_id(), job_id=self.cw.job_id, language=common_pb2.PYTHON,
+                    request_id=random_id(), job_id=self.cw.job_id,
+                    language=spec.function.language,
                     resources=dict(spec.resources), owner=self.cw.address_pb(), is_actor=True,
                     detached=detached, grant_or_queue=grant_or_queue, task_name=spec.name))
             except grpc.RpcError as e:

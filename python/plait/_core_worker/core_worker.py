@@ -20,6 +20,7 @@ import grpc
 
 from plait import exceptions as exc
 from plait._codec import ErrorInfo, SerializedObject, deserialize_with_refs, serialize
+from plait._core_worker.encoded import is_error_value
 from plait._core_worker.errors import error_object, exception_from
 from plait._core_worker.memory_store import MemoryStore, StoredObject
 from plait._core_worker.reference_counter import (
@@ -388,6 +389,22 @@ class CoreWorker:
                 f"Get timed out: {len(refs) - len(stored)} of {len(refs)} objects not ready "
                 f"after {timeout}s (e.g. {', '.join(missing)}).")
         return self.values_of([stored[i] for i in range(len(refs))], refs)
+
+    def get_encoded(self, refs: Sequence[ObjectRef], timeout: float | None = None
+                    ) -> list[Any]:
+        """The encoded objects (store views where stored), for a foreign-language
+        executor; raises the error a failed object holds, as get() does."""
+        stored = self.wait_stored(refs, len(refs), timeout)
+        if len(stored) < len(refs):
+            raise exc.GetTimeoutError(f"Get timed out after {timeout}s.")
+        objs = [stored[i] for i in range(len(refs))]
+        buffers = self._map_from_store([(r, o) for r, o in zip(refs, objs) if o.in_store])
+        out = [buffers[r.object_id] if o.in_store else o.data for r, o in zip(refs, objs)]
+        for data in out:
+            if is_error_value(data):
+                value = deserialize_with_refs(data)[0]
+                raise exception_from(value)
+        return out
 
     def values_of(self, objs: Sequence[StoredObject], refs: Sequence[ObjectRef]) -> list[Any]:
         """Deserialize stored objects (mapping shared-memory ones); raise the first error."""

@@ -7,11 +7,16 @@ import cloudpickle
 
 from plait import exceptions as exc
 from plait._codec import ErrorInfo, serialize
+from plait._core_worker.language import LanguageError
 from plait._core_worker.memory_store import StoredObject
 
 
 def error_info_for(err: BaseException, function_name: str = "") -> ErrorInfo:
     """The neutral description of an exception raised by user code (or by plait)."""
+    if isinstance(err, LanguageError):
+        return ErrorInfo(type_name=err.type_name, message=err.message,
+                         language=err.language, stack=err.stack, cause=None,
+                         python_pickle=None)
     if isinstance(err, exc.RayTaskError):
         stack = err.traceback_str
         to_pickle: BaseException = err
@@ -52,6 +57,14 @@ def exception_from(info: ErrorInfo) -> BaseException:
             return err.as_instanceof_cause()
         if isinstance(err, BaseException):
             return err
+    if info.language != "python":
+        return exc.CrossLanguageError("", _describe(info), None, info.type_name, info.language)
     short = info.type_name.rsplit(".", 1)[-1]
-    cls = exc.CrossLanguageError if info.language != "python" else exc.RayTaskError
-    return cls("", info.stack or info.message, None, short, info.language)
+    return exc.RayTaskError("", info.stack or info.message, None, short, info.language)
+
+
+def _describe(info: ErrorInfo) -> str:
+    text = f"{info.type_name}: {info.message}"
+    if info.stack:
+        text += "\n" + info.stack
+    return text

@@ -23,7 +23,9 @@ from plait import exceptions as exc
 from plait._codec import deserialize_with_refs, serialize
 from plait._core_worker.context import TaskContext, task_context
 from plait._core_worker.core_worker import INLINE_THRESHOLD, address_proto, owner_of
+from plait._core_worker.encoded import EncodedObject, refs_in
 from plait._core_worker.errors import error_object
+from plait._core_worker.language import LanguageExecutor
 from plait._ids import object_id_for
 from plait._object_ref import ObjectRef
 from plait._proto import common_pb2, worker_pb2
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from plait._core_worker.core_worker import CoreWorker
 
 log = logging.getLogger(__name__)
+
+
+_LANGUAGES = {"python": common_pb2.PYTHON, "java": common_pb2.JAVA, "cpp": common_pb2.CPP}
 
 
 @dataclass
@@ -94,6 +99,9 @@ class TaskExecutor:
         self._running: dict[bytes, int] = {}  # task id -> thread ident
         self._async_running: dict[bytes, asyncio.Future[Any]] = {}
         self.gpu_ids: list[int] = []
+        # Set in C++ and Java workers: runs tasks whose function is in that language.
+        self.language_executor: LanguageExecutor | None = None
+        self._foreign_actor = False
 
     def install_cancel_handler(self) -> None:
         """In the main thread: SIGINT cancels the running task, if it was cancelled."""
@@ -122,6 +130,10 @@ class TaskExecutor:
                     ) -> worker_pb2.PushTaskReply:
         self._set_gpus(gpu_ids)
         self.cw.namespace = spec.namespace  # the submitting job's namespace
+        if spec.function.language != common_pb2.PYTHON:
+            le = self._language_executor(spec)
+            return self._run_foreign(spec, lambda bufs: le.call_function(
+                spec.function, bufs, list(spec.kwarg_names), spec.num_returns))
         fn_desc = spec.function.python
         try:
             fn = self.cw.functions.load(fn_desc)
@@ -159,6 +171,52 @@ class TaskExecutor:
     def _set_gpus(self, gpu_ids: list[int]) -> None:
         self.gpu_ids = gpu_ids
         os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpu_ids)
+
+    # -- foreign-language tasks ---------------------------------------------------------
+    def _language_executor(self, spec: common_pb2.TaskSpec) -> LanguageExecutor:
+        le = self.language_executor
+        if le is None or spec.function.language != _LANGUAGES.get(le.language):
+            want = common_pb2.Language.Name(spec.function.language).lower()
+            have = le.language if le is not None else "python"
+            raise RuntimeError(f"a {have} worker cannot run a {want} task {spec.name!r}")
+        return le
+
+    def _run_foreign(self, spec: common_pb2.TaskSpec, call: Any) -> worker_pb2.PushTaskReply:
+        """Run a C++/Java call on encoded arguments; its results are already encoded."""
+        token = task_context.set(TaskContext(spec.task_id, self._actor_id, self.gpu_ids,
+                                             dict(spec.resources), spec.name))
+        try:
+            bufs = self._arg_buffers(spec)
+            encoded = call(bufs)
+        except BaseException as e:  # LanguageError, or an argument that failed upstream
+            return self._error_reply(spec, e)
+        finally:
+            task_context.reset(token)
+        if spec.type == common_pb2.ACTOR_CREATION_TASK:
+            return worker_pb2.PushTaskReply()
+        if len(encoded) != spec.num_returns:
+            return self._error_reply(spec, ValueError(
+                f"task {spec.name!r} declared num_returns={spec.num_returns} but produced "
+                f"{len(encoded)} values"))
+        return self._reply_from_serialized(spec, [EncodedObject(b) for b in encoded])
+
+    def _arg_buffers(self, spec: common_pb2.TaskSpec) -> list[Any]:
+        """Arguments as encoded objects: inline bytes, or store views for refs."""
+        out: list[Any] = [None] * len(spec.args)
+        by_ref: list[tuple[int, ObjectRef]] = []
+        nested: list[ObjectRef] = []
+        for i, a in enumerate(spec.args):
+            if a.HasField("ref"):
+                by_ref.append((i, ObjectRef(a.ref.object_id, owner_of(a.ref.owner))))
+            else:
+                out[i] = a.value
+                nested.extend(refs_in(a.value))
+        if nested:
+            self.cw.io.run(self.cw.register_borrowed(nested))
+        if by_ref:
+            for (i, _), buf in zip(by_ref, self.cw.get_encoded([r for _, r in by_ref])):
+                out[i] = buf
+        return out
 
     # -- arguments and returns -----------------------------------------------------
     def _resolve_args(self, spec: common_pb2.TaskSpec) -> tuple[list[Any], dict[str, Any]]:
@@ -203,12 +261,19 @@ class TaskExecutor:
                     f"task {spec.name!r} declared num_returns={n} but returned "
                     f"{type(result).__name__} {'of length ' + str(len(values)) if values else ''}"
                     .rstrip()))
+        try:
+            sos = [serialize(v) for v in values]
+        except Exception as e:  # e.g. an unserializable return value
+            return self._error_reply(spec, e)
+        return self._reply_from_serialized(spec, sos)
+
+    def _reply_from_serialized(self, spec: common_pb2.TaskSpec, sos: list[Any]
+                               ) -> worker_pb2.PushTaskReply:
         reply = worker_pb2.PushTaskReply()
         caller = owner_of(spec.caller)
         try:
-            for i, v in enumerate(values):
+            for i, so in enumerate(sos):
                 oid = object_id_for(spec.task_id, i + 1)
-                so = serialize(v)
                 ro = reply.returns.add(object_id=oid)
                 if so.contained_refs:
                     nested = [r for r in so.contained_refs if r.owner.worker_id != caller.worker_id]
@@ -224,7 +289,7 @@ class TaskExecutor:
                 else:
                     ro.data = so.to_bytes()
                     ro.size = size
-        except Exception as e:  # e.g. an unserializable return value
+        except Exception as e:  # e.g. the store cannot hold a large return value
             return self._error_reply(spec, e)
         return reply
 
@@ -249,6 +314,15 @@ class TaskExecutor:
         self.cw.namespace = ac.namespace or spec.namespace
         self._actor_id = ac.actor_id
         self._actor_name = ac.name
+        if spec.function.language != common_pb2.PYTHON:
+            le = self._language_executor(spec)
+            self._foreign_actor = True
+            self._actor = le
+
+            def create(bufs: list[Any]) -> list[bytes]:
+                le.create_actor(spec.function, bufs, list(spec.kwarg_names))
+                return []
+            return self._run_foreign(spec, create)
         try:
             cls = self.cw.functions.load(spec.function.python)
             cls = getattr(cls, "_cls", cls)  # an ActorClass pickled by value
@@ -318,6 +392,11 @@ class TaskExecutor:
         if self._actor is None:
             return _done(loop, self._error_reply(spec, exc.RayActorError(
                 f"this worker hosts no actor, cannot run {method_name!r}")))
+        if self._foreign_actor:
+            le: LanguageExecutor = self._actor
+            return asyncio.wrap_future(self.main.submit(
+                self._run_foreign, spec, lambda bufs: le.call_method(
+                    method_name, bufs, list(spec.kwarg_names), spec.num_returns)))
         method = getattr(self._actor, method_name, None)
         if method is None or not callable(method):
             cls_name = type(self._actor).__name__

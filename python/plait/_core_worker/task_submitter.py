@@ -44,21 +44,26 @@ class Lease:
 @dataclass
 class KeyState:
     resources: dict[str, float]
+    language: int = common_pb2.PYTHON
     queue: deque[PendingTask] = field(default_factory=deque)
     leases: list[Lease] = field(default_factory=list)
     lease_requests: dict[bytes, str] = field(default_factory=dict)  # request id -> raylet
 
 
-def resource_key(resources: dict[str, float]) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted(resources.items()))
+SchedulingKey = tuple[int, tuple[tuple[str, float], ...]]
+
+
+def scheduling_key(language: int, resources: dict[str, float]) -> SchedulingKey:
+    """Tasks share leases when they need the same kind of worker and resource shape."""
+    return language, tuple(sorted(resources.items()))
 
 
 class NormalTaskSubmitter:
     def __init__(self, cw: CoreWorker) -> None:
         self.cw = cw
-        self.keys: dict[tuple[tuple[str, float], ...], KeyState] = {}
+        self.keys: dict[SchedulingKey, KeyState] = {}
         self.tasks: dict[bytes, PendingTask] = {}
-        self._warned_infeasible: set[tuple[tuple[str, float], ...]] = set()
+        self._warned_infeasible: set[SchedulingKey] = set()
 
     # -- submission ---------------------------------------------------------------
     def submit(self, task: PendingTask) -> None:
@@ -75,10 +80,11 @@ class NormalTaskSubmitter:
                 return
         if task.cancelled:
             return
-        key = resource_key(dict(task.spec.resources))
+        language = task.spec.function.language
+        key = scheduling_key(language, dict(task.spec.resources))
         state = self.keys.get(key)
         if state is None:
-            state = self.keys[key] = KeyState(dict(task.spec.resources))
+            state = self.keys[key] = KeyState(dict(task.spec.resources), language)
         state.queue.append(task)
         self._dispatch(state)
 
@@ -125,7 +131,7 @@ class NormalTaskSubmitter:
                 stub = raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(raylet_addr))
                 try:
                     reply = await stub.RequestWorkerLease(raylet_pb2.RequestWorkerLeaseRequest(
-                        request_id=req_id, job_id=self.cw.job_id, language=common_pb2.PYTHON,
+                        request_id=req_id, job_id=self.cw.job_id, language=state.language,  # type: ignore[arg-type]
                         resources=state.resources, owner=self.cw.address_pb(),
                         grant_or_queue=grant_or_queue, task_name=name))
                 except grpc.RpcError as e:
@@ -157,7 +163,7 @@ class NormalTaskSubmitter:
         asyncio.ensure_future(self._check_infeasible(state))
 
     async def _check_infeasible(self, state: KeyState) -> None:
-        key = resource_key(state.resources)
+        key = scheduling_key(state.language, state.resources)
         if key in self._warned_infeasible or not state.queue:
             return
         from plait._proto import gcs_pb2

@@ -1,0 +1,57 @@
+"""Objects that are already encoded (by a C++ or Java codec): the same interface as the
+codec's SerializedObject, so the core worker stores and ships them the same way."""
+from __future__ import annotations
+
+from typing import Any
+
+from plait._codec import deserialize_with_refs
+from plait._object_ref import ObjectRef
+
+_FLAGS_OFFSET = 5  # magic (4 bytes), version (1 byte), then the flags byte
+_FLAG_HAS_OBJECT_REFS = 0x01
+
+
+def has_refs(data: Any) -> bool:
+    mv = memoryview(data)
+    return len(mv) > _FLAGS_OFFSET and bool(mv[_FLAGS_OFFSET] & _FLAG_HAS_OBJECT_REFS)
+
+
+def refs_in(data: Any) -> list[ObjectRef]:
+    """The ObjectRefs an encoded object holds (decodes it only when its flags say so)."""
+    if not has_refs(data):
+        return []
+    return deserialize_with_refs(data)[1]
+
+
+class EncodedObject:
+    def __init__(self, data: bytes | memoryview) -> None:
+        self.data = data
+        self.contained_refs = refs_in(data)
+
+    def total_size(self) -> int:
+        return len(memoryview(self.data))
+
+    def write_to(self, dest: memoryview) -> None:
+        dest[: self.total_size()] = memoryview(self.data).cast("B")
+
+    def to_bytes(self) -> bytes:
+        return bytes(self.data)
+
+
+_HEADER_SIZE = 24
+_BUFFER_ENTRY_SIZE = 16
+_EXT_ERROR = 5
+
+
+def is_error_value(data: Any) -> bool:
+    """Whether an encoded object's top-level value is an Error ext (read off its bytes)."""
+    mv = memoryview(data).cast("B")
+    if len(mv) < _HEADER_SIZE:
+        return False
+    nbuf = int.from_bytes(mv[16:24], "little")
+    i = _HEADER_SIZE + nbuf * _BUFFER_ENTRY_SIZE
+    if i >= len(mv):
+        return False
+    marker = mv[i]
+    type_at = {0xd4: 1, 0xd5: 1, 0xd6: 1, 0xd7: 1, 0xd8: 1, 0xc7: 2, 0xc8: 3, 0xc9: 5}.get(marker)
+    return type_at is not None and i + type_at < len(mv) and mv[i + type_at] == _EXT_ERROR
