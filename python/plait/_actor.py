@@ -194,8 +194,9 @@ class ActorHandle:
             raise AttributeError(name)
         if name in methods:
             return ActorMethod(self, name, methods[name])
-        if self.__dict__.get("_language", "python") != "python":
-            # Java/C++ actors: any public method may be called; the actor checks it.
+        if self.__dict__.get("_language", "python") != "python" or not methods:
+            # Java/C++ actors (and Python actors made from another language, whose
+            # methods we do not know): any method may be called; the actor checks it.
             return ActorMethod(self, name, 1)
         raise AttributeError(f"'{self._class_name}' actor has no method '{name}'")
 

@@ -20,7 +20,7 @@ import grpc
 
 from plait import exceptions as exc
 from plait._codec import ErrorInfo, SerializedObject, deserialize_with_refs, serialize
-from plait._core_worker.encoded import is_error_value
+from plait._core_worker.encoded import Encodable, is_error_value
 from plait._core_worker.errors import error_object, exception_from
 from plait._core_worker.memory_store import MemoryStore, StoredObject
 from plait._core_worker.reference_counter import (
@@ -275,7 +275,7 @@ class CoreWorker:
                             "on it.")
         return self.put_serialized(serialize(value))
 
-    def put_serialized(self, so: SerializedObject) -> ObjectRef:
+    def put_serialized(self, so: Encodable) -> ObjectRef:
         oid = self.next_put_id()
         inner = [(r.object_id, r.owner) for r in so.contained_refs]
         self.ref_counter.add_owned(oid, self.address, inner)
@@ -283,7 +283,7 @@ class CoreWorker:
         self.memory_store.put(oid, self.store_value(oid, so))
         return ref
 
-    def store_value(self, object_id: bytes, so: SerializedObject) -> StoredObject:
+    def store_value(self, object_id: bytes, so: Encodable) -> StoredObject:
         """Small values stay inline; large ones are written into the node's store."""
         size = so.total_size()
         if size <= INLINE_THRESHOLD:
@@ -292,7 +292,7 @@ class CoreWorker:
         self.io.run(self.write_to_store(object_id, so))
         return StoredObject(data=None, in_store=True, node_id=self.node_id, size=size)
 
-    async def write_to_store(self, object_id: bytes, so: SerializedObject) -> None:
+    async def write_to_store(self, object_id: bytes, so: Encodable) -> None:
         size = so.total_size()
         reply = await self.raylet.CreateObject(raylet_pb2.CreateObjectRequest(
             object_id=object_id, size=size, owner=self.address_pb()))
@@ -390,17 +390,18 @@ class CoreWorker:
                 f"after {timeout}s (e.g. {', '.join(missing)}).")
         return self.values_of([stored[i] for i in range(len(refs))], refs)
 
-    def get_encoded(self, refs: Sequence[ObjectRef], timeout: float | None = None
-                    ) -> list[Any]:
+    def get_encoded(self, refs: Sequence[ObjectRef], timeout: float | None = None,
+                    raise_errors: bool = True) -> list[Any]:
         """The encoded objects (store views where stored), for a foreign-language
-        executor; raises the error a failed object holds, as get() does."""
+        executor or SDK; raises the error a failed object holds, as get() does, unless
+        raise_errors is False (the SDK then raises it in its own language)."""
         stored = self.wait_stored(refs, len(refs), timeout)
         if len(stored) < len(refs):
             raise exc.GetTimeoutError(f"Get timed out after {timeout}s.")
         objs = [stored[i] for i in range(len(refs))]
         buffers = self._map_from_store([(r, o) for r, o in zip(refs, objs) if o.in_store])
         out = [buffers[r.object_id] if o.in_store else o.data for r, o in zip(refs, objs)]
-        for data in out:
+        for data in out if raise_errors else ():
             if is_error_value(data):
                 value = deserialize_with_refs(data)[0]
                 raise exception_from(value)

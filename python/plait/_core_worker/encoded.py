@@ -2,7 +2,7 @@
 codec's SerializedObject, so the core worker stores and ships them the same way."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from plait._codec import deserialize_with_refs
 from plait._object_ref import ObjectRef
@@ -21,6 +21,19 @@ def refs_in(data: Any) -> list[ObjectRef]:
     if not has_refs(data):
         return []
     return deserialize_with_refs(data)[1]
+
+
+class Encodable(Protocol):
+    """What the core worker stores and ships: the codec's SerializedObject or an
+    EncodedObject."""
+
+    contained_refs: list[ObjectRef]
+
+    def total_size(self) -> int: ...
+
+    def write_to(self, dest: memoryview) -> None: ...
+
+    def to_bytes(self) -> bytes: ...
 
 
 class EncodedObject:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plait._codec import serialize
+from plait._core_worker.encoded import EncodedObject
 from plait._core_worker.memory_store import StoredObject
 from plait._ids import object_id_for, random_id
 from plait._object_ref import ObjectRef, OwnerAddress
@@ -49,7 +50,8 @@ def build_args(cw: CoreWorker, args: tuple[Any, ...], kwargs: dict[str, Any]
             if value.owner.worker_id == cw.worker_id:
                 owned_deps.append(i)
             continue
-        so = serialize(value)
+        # Values a C++/Java SDK already encoded pass through as they are.
+        so = value if isinstance(value, EncodedObject) else serialize(value)
         nested = so.contained_refs
         if so.total_size() > _inline_threshold():
             ref = cw.put_serialized(so)

@@ -1,0 +1,160 @@
+"""The byte-level face of the core worker that C++ and Java SDKs call (in-process).
+
+Values and references cross as encoded objects (docs/object-format.md), so the SDKs need
+only their codec. Errors that a caller should see as values (a failed task's result) come
+back encoded; misuse (a malformed argument, an unknown actor name) raises ValueError or
+TypeError with a message naming the problem, which the bridge turns into the SDK's
+exception.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from plait._codec import deserialize, serialize
+from plait._core_worker.encoded import EncodedObject
+from plait._object_ref import ObjectRef
+from plait._proto import common_pb2, gcs_pb2
+
+if TYPE_CHECKING:
+    from plait._core_worker.core_worker import CoreWorker
+
+_LANGUAGES = {"python": common_pb2.PYTHON, "java": common_pb2.JAVA, "cpp": common_pb2.CPP}
+
+
+def descriptor(language: str, name_parts: Sequence[str]) -> common_pb2.FunctionDescriptor:
+    """python: [module, qualname]; java: [class_name, method]; cpp: [registered name]."""
+    parts = list(name_parts)
+    if language == "python" and len(parts) == 2:
+        return common_pb2.FunctionDescriptor(language=common_pb2.PYTHON,
+                                             python=common_pb2.PythonFunction(
+                                                 module=parts[0], qualname=parts[1]))
+    if language == "java" and len(parts) == 2:
+        return common_pb2.FunctionDescriptor(language=common_pb2.JAVA,
+                                             java=common_pb2.JavaFunction(
+                                                 class_name=parts[0], method=parts[1],
+                                                 arity=-1))
+    if language == "cpp" and len(parts) == 1:
+        return common_pb2.FunctionDescriptor(language=common_pb2.CPP,
+                                             cpp=common_pb2.CppFunction(symbol=parts[0]))
+    raise ValueError(f"a {language!r} function is named by "
+                     f"{ {'python': '[module, qualname]', 'java': '[class, method]', 'cpp': '[name]'}.get(language, '?')}, "
+                     f"got {parts!r}")
+
+
+class HostApi:
+    def __init__(self, cw: CoreWorker) -> None:
+        self.cw = cw
+
+    # -- objects --------------------------------------------------------------------
+    def put(self, encoded: bytes) -> bytes:
+        ref = self.cw.put_serialized(EncodedObject(encoded))
+        return serialize(ref).to_bytes()
+
+    def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]:
+        """Encoded values of a list of refs (failed ones as encoded Error values)."""
+        refs = _refs(deserialize(encoded_refs))
+        timeout = None if timeout_s < 0 else timeout_s
+        return self.cw.get_encoded(refs, timeout, raise_errors=False)
+
+    # -- tasks and actors -----------------------------------------------------------------
+    def submit_task(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
+                    kwarg_names: Sequence[str], num_returns: int,
+                    resources: dict[str, float]) -> bytes:
+        from plait._cross_language import CrossLanguageFunction
+
+        fn = CrossLanguageFunction(descriptor(language, name_parts), ".".join(name_parts),
+                                   {"num_returns": num_returns, **_resource_opts(resources)})
+        pos, kw = _split(args, kwarg_names)
+        out = fn.remote(*pos, **kw)
+        return serialize(_as_list(out, num_returns)).to_bytes()
+
+    def create_actor(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
+                     kwarg_names: Sequence[str], options: dict[str, Any]) -> bytes:
+        from plait._actor import create_actor
+
+        desc = descriptor(language, (name_parts[0], "<init>") if language == "java"
+                          else name_parts)
+        class_name = name_parts[-1] if language == "python" else name_parts[0]
+        opts = {k: v for k, v in options.items() if v is not None}
+        pos, kw = _split(args, kwarg_names)
+        handle = create_actor(desc, class_name, {}, _actor_opts(opts), tuple(pos), kw)
+        return serialize(handle).to_bytes()
+
+    def call_actor(self, encoded_handle: bytes, method: str, args: Sequence[bytes],
+                   kwarg_names: Sequence[str], num_returns: int) -> bytes:
+        handle = deserialize(encoded_handle)
+        if not hasattr(handle, "__plait_actor_state__"):
+            raise TypeError(f"expected an encoded actor handle, got {type(handle).__name__}")
+        pos, kw = _split(args, kwarg_names)
+        out = getattr(handle, method).options(num_returns=num_returns).remote(*pos, **kw)
+        return serialize(_as_list(out, num_returns)).to_bytes()
+
+    def get_actor(self, name: str, namespace: str) -> bytes:
+        from plait._api import get_actor
+
+        return serialize(get_actor(name, namespace or None)).to_bytes()
+
+    def kill_actor(self, encoded_handle: bytes) -> None:
+        from plait._api import kill
+
+        kill(deserialize(encoded_handle))
+
+    def namespace(self) -> str:
+        return self.cw.namespace
+
+    def named_actor_exists(self, name: str, namespace: str) -> bool:
+        reply = self.cw.gcs_sync.GetNamedActor(gcs_pb2.GetNamedActorRequest(
+            name=name, namespace=namespace or self.cw.namespace), timeout=30)
+        return bool(reply.found)
+
+
+def _refs(value: Any) -> list[ObjectRef]:
+    items = value if isinstance(value, list) else [value]
+    for r in items:
+        if not isinstance(r, ObjectRef):
+            raise TypeError(f"expected ObjectRefs, got {type(r).__name__}")
+    return items
+
+
+def _split(args: Sequence[bytes], kwarg_names: Sequence[str]
+           ) -> tuple[list[Any], dict[str, Any]]:
+    """Encoded arguments as call arguments: a top-level ref stays a ref (so the callee gets
+    its value, as in Python); anything else passes through still encoded."""
+    values: list[Any] = []
+    for a in args:
+        enc = EncodedObject(a)
+        if len(enc.contained_refs) == 1:
+            v = deserialize(a)
+            values.append(v if isinstance(v, ObjectRef) else enc)
+        else:
+            values.append(enc)
+    n = len(kwarg_names)
+    if n:
+        return values[:-n], dict(zip(kwarg_names, values[-n:]))
+    return values, {}
+
+
+def _as_list(out: Any, num_returns: int) -> list[Any]:
+    if num_returns == 1:
+        return [out]
+    return list(out) if out is not None else []
+
+
+def _resource_opts(resources: dict[str, float]) -> dict[str, Any]:
+    res = dict(resources)
+    opts: dict[str, Any] = {}
+    if "CPU" in res:
+        opts["num_cpus"] = res.pop("CPU")
+    if "GPU" in res:
+        opts["num_gpus"] = res.pop("GPU")
+    if res:
+        opts["resources"] = res
+    return opts
+
+
+def _actor_opts(opts: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in opts.items() if k in ("name", "namespace", "lifetime",
+                                                   "max_concurrency", "get_if_exists")}
+    out.update(_resource_opts(dict(opts.get("resources") or {})))
+    return out
