@@ -141,9 +141,12 @@ def _connect(gcs_address: str, node: common_pb2.NodeInfo, namespace: str | None,
                 raise ValueError(f"code_search_path entry {p!r} does not exist")
         search_path = [os.path.abspath(p) for p in code_search_path] + [
             p for p in [os.getcwd(), *sys.path] if p and os.path.isdir(p)]
+        from plait._code_package import upload
+
         job = common_pb2.JobInfo(namespace=ns, driver=cw.address_pb(),
                                  code_search_path=search_path, working_dir=os.getcwd(),
-                                 driver_pid=os.getpid())
+                                 driver_pid=os.getpid(),
+                                 code_packages=upload(cw.gcs_sync, code_search_path))
         reply = cw.gcs_sync.RegisterJob(gcs_pb2.RegisterJobRequest(job=job), timeout=30)
         cw.job_id = reply.job_id
         cw.register_with_raylet()

@@ -45,13 +45,19 @@ def main(argv: list[str] | None = None) -> int:
                     store_dir=ns.store_dir)
     executor = TaskExecutor(cw)
     cw.start(executor)
+    from plait._code_package import materialize
+    from plait._proto import gcs_pb2
+
+    job = cw.gcs_sync.GetJob(gcs_pb2.GetJobRequest(job_id=cw.job_id), timeout=30).job
+    # The job's code, unpacked on this machine: first on the search path, so a worker on
+    # a node that lacks the driver's files still finds them.
+    shipped = materialize(cw.gcs_sync, job)
+    sys.path[:0] = shipped
     if ns.language != "python":
         from plait._core_worker.languages import make_language_executor
-        from plait._proto import gcs_pb2
 
-        job = cw.gcs_sync.GetJob(gcs_pb2.GetJobRequest(job_id=cw.job_id), timeout=30).job
-        executor.language_executor = make_language_executor(ns.language,
-                                                             list(job.code_search_path))
+        executor.language_executor = make_language_executor(
+            ns.language, shipped + list(job.code_search_path))
     set_core_worker(cw)
     executor.install_cancel_handler()
     cw.register_with_raylet()

@@ -268,7 +268,7 @@ class ActorInfo(_message.Message):
     def __init__(self, actor_id: _Optional[bytes] = ..., job_id: _Optional[bytes] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ..., state: _Optional[_Union[ActorState, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., owner: _Optional[_Union[Address, _Mapping]] = ..., detached: _Optional[bool] = ..., class_name: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., death_cause: _Optional[str] = ..., method_num_returns: _Optional[_Mapping[str, int]] = ..., is_async: _Optional[bool] = ..., max_concurrency: _Optional[int] = ...) -> None: ...
 
 class JobInfo(_message.Message):
-    __slots__ = ("job_id", "namespace", "driver", "finished", "start_time", "code_search_path", "working_dir", "driver_pid")
+    __slots__ = ("job_id", "namespace", "driver", "finished", "start_time", "code_search_path", "working_dir", "driver_pid", "code_packages")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     DRIVER_FIELD_NUMBER: _ClassVar[int]
@@ -277,6 +277,7 @@ class JobInfo(_message.Message):
     CODE_SEARCH_PATH_FIELD_NUMBER: _ClassVar[int]
     WORKING_DIR_FIELD_NUMBER: _ClassVar[int]
     DRIVER_PID_FIELD_NUMBER: _ClassVar[int]
+    CODE_PACKAGES_FIELD_NUMBER: _ClassVar[int]
     job_id: bytes
     namespace: str
     driver: Address
@@ -285,4 +286,5 @@ class JobInfo(_message.Message):
     code_search_path: _containers.RepeatedScalarFieldContainer[str]
     working_dir: str
     driver_pid: int
-    def __init__(self, job_id: _Optional[bytes] = ..., namespace: _Optional[str] = ..., driver: _Optional[_Union[Address, _Mapping]] = ..., finished: _Optional[bool] = ..., start_time: _Optional[float] = ..., code_search_path: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., driver_pid: _Optional[int] = ...) -> None: ...
+    code_packages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[bytes] = ..., namespace: _Optional[str] = ..., driver: _Optional[_Union[Address, _Mapping]] = ..., finished: _Optional[bool] = ..., start_time: _Optional[float] = ..., code_search_path: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., driver_pid: _Optional[int] = ..., code_packages: _Optional[_Iterable[str]] = ...) -> None: ...
