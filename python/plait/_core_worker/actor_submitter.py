@@ -222,8 +222,8 @@ class ActorTaskSubmitter:
     async def _push(self, st: ActorState, address: common_pb2.Address,
                     task: PendingTask) -> None:
         try:
-            reply = await self.cw.worker_stub(address).PushTask(
-                worker_pb2.PushTaskRequest(spec=task.spec))
+            reply = await self.cw.task_streams.push(address,
+                                                    worker_pb2.PushTaskRequest(spec=task.spec))
         except grpc.RpcError as e:
             st.in_flight.pop(task.spec.task_id, None)
             cause = await self._death_cause(st, e)

@@ -23,6 +23,7 @@ from plait._codec import ErrorInfo, SerializedObject, deserialize_with_refs, ser
 from plait._core_worker.encoded import Encodable, is_error_value
 from plait._core_worker.errors import error_object, exception_from
 from plait._core_worker.memory_store import MemoryStore, StoredObject
+from plait._core_worker.task_stream import TaskStreams
 from plait._core_worker.reference_counter import (
     Decision, FreeOwned, ReferenceCounter, ReleaseBorrowed)
 from plait._ids import object_id_for, random_id
@@ -95,6 +96,7 @@ class CoreWorker:
         from plait._core_worker.task_submitter import NormalTaskSubmitter
 
         self.functions = FunctionManager(self)
+        self.task_streams = TaskStreams(self.worker_stub)
         self.task_submitter = NormalTaskSubmitter(self)
         self.actor_submitter = ActorTaskSubmitter(self)
         self.executor: Any = None
@@ -147,6 +149,7 @@ class CoreWorker:
     async def _shutdown_async(self) -> None:
         await self.task_submitter.shutdown()
         await self.actor_submitter.shutdown()
+        await self.task_streams.close()
         # Give back what we borrowed, so owners can free it.
         for rel in self.ref_counter.pending_borrow_releases():
             self._borrow_batch[rel.owner].append((rel.object_id, -rel.credits))

@@ -139,7 +139,7 @@ class TaskExecutor:
             fn = self.cw.functions.load(fn_desc)
             fn = getattr(fn, "_function", fn)  # a RemoteFunction pickled by value
         except Exception as e:
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         return self._run_in_thread(spec, fn, gpu_ids)
 
     def _run_in_thread(self, spec: common_pb2.TaskSpec, fn: Any, gpu_ids: list[int]
@@ -160,7 +160,7 @@ class TaskExecutor:
         except BaseException as e:  # user code raised: the error becomes the return value
             if task_id in self._cancelled:
                 return worker_pb2.PushTaskReply(cancelled=True)
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         finally:
             self._running.pop(task_id, None)
             task_context.reset(token)
@@ -189,13 +189,13 @@ class TaskExecutor:
             bufs = self._arg_buffers(spec)
             encoded = call(bufs)
         except BaseException as e:  # LanguageError, or an argument that failed upstream
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         finally:
             task_context.reset(token)
         if spec.type == common_pb2.ACTOR_CREATION_TASK:
             return worker_pb2.PushTaskReply()
         if len(encoded) != spec.num_returns:
-            return self._error_reply(spec, ValueError(
+            return self.error_reply(spec, ValueError(
                 f"task {spec.name!r} declared num_returns={spec.num_returns} but produced "
                 f"{len(encoded)} values"))
         return self._reply_from_serialized(spec, [EncodedObject(b) for b in encoded])
@@ -257,14 +257,14 @@ class TaskExecutor:
             except TypeError:
                 values = []
             if len(values) != n:
-                return self._error_reply(spec, ValueError(
+                return self.error_reply(spec, ValueError(
                     f"task {spec.name!r} declared num_returns={n} but returned "
                     f"{type(result).__name__} {'of length ' + str(len(values)) if values else ''}"
                     .rstrip()))
         try:
             sos = [serialize(v) for v in values]
         except Exception as e:  # e.g. an unserializable return value
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         return self._reply_from_serialized(spec, sos)
 
     def _reply_from_serialized(self, spec: common_pb2.TaskSpec, sos: list[Any]
@@ -290,10 +290,10 @@ class TaskExecutor:
                     ro.data = so.to_bytes()
                     ro.size = size
         except Exception as e:  # e.g. the store cannot hold a large return value
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         return reply
 
-    def _error_reply(self, spec: common_pb2.TaskSpec, err: BaseException
+    def error_reply(self, spec: common_pb2.TaskSpec, err: BaseException
                      ) -> worker_pb2.PushTaskReply:
         name = spec.name or spec.function.python.qualname
         obj = error_object(err, name)
@@ -327,7 +327,7 @@ class TaskExecutor:
             cls = self.cw.functions.load(spec.function.python)
             cls = getattr(cls, "_cls", cls)  # an ActorClass pickled by value
         except Exception as e:
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         token = task_context.set(TaskContext(spec.task_id, ac.actor_id, gpu_ids,
                                              dict(spec.resources), spec.name))
         try:
@@ -344,7 +344,7 @@ class TaskExecutor:
                                                           thread_name_prefix="plait-actor")
                 self._actor = cls(*args, **kwargs)
         except BaseException as e:
-            return self._error_reply(spec, e)
+            return self.error_reply(spec, e)
         finally:
             task_context.reset(token)
         return worker_pb2.PushTaskReply()
@@ -390,7 +390,7 @@ class TaskExecutor:
         loop = asyncio.get_running_loop()
         method_name = spec.actor_task.method_name
         if self._actor is None:
-            return _done(loop, self._error_reply(spec, exc.RayActorError(
+            return _done(loop, self.error_reply(spec, exc.RayActorError(
                 f"this worker hosts no actor, cannot run {method_name!r}")))
         if self._foreign_actor:
             le: LanguageExecutor = self._actor
@@ -400,7 +400,7 @@ class TaskExecutor:
         method = getattr(self._actor, method_name, None)
         if method is None or not callable(method):
             cls_name = type(self._actor).__name__
-            return _done(loop, self._error_reply(spec, AttributeError(
+            return _done(loop, self.error_reply(spec, AttributeError(
                 f"'{cls_name}' actor has no method '{method_name}'")))
         if self._actor_loop is not None:
             cfut = asyncio.run_coroutine_threadsafe(self._run_async(spec, method),
@@ -433,7 +433,7 @@ class TaskExecutor:
             except asyncio.CancelledError:
                 return worker_pb2.PushTaskReply(cancelled=True)
             except BaseException as e:
-                return self._error_reply(spec, e)
+                return self.error_reply(spec, e)
             finally:
                 self._async_running.pop(task_id, None)
             return await loop.run_in_executor(None, self._returns_reply, spec, result)

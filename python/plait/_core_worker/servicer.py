@@ -22,6 +22,53 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         reply: worker_pb2.PushTaskReply = await self.cw.executor.push_task(request)
         return reply
 
+    async def PushTaskStream(self, request_iterator: Any, context: Any) -> Any:
+        """Run each pushed task as it arrives; answer each as it finishes (replies that
+        are ready together go out in one message)."""
+        if self.cw.executor is None:
+            await context.abort(_failed_precondition(), "this process (a driver) runs no tasks")
+        done: asyncio.Queue[worker_pb2.PushTaskReply | None] = asyncio.Queue()
+        running = 0
+        reading = True
+
+        def finished(req: worker_pb2.PushTaskRequest,
+                     fut: asyncio.Future[worker_pb2.PushTaskReply]) -> None:
+            if fut.cancelled():
+                reply = worker_pb2.PushTaskReply(cancelled=True)
+            elif fut.exception() is not None:  # a bug in plait, not in the task
+                reply = self.cw.executor.error_reply(req.spec, fut.exception())
+            else:
+                reply = fut.result()
+            reply.task_id = req.spec.task_id
+            done.put_nowait(reply)
+
+        async def consume() -> None:
+            nonlocal running, reading
+            async for batch in request_iterator:
+                for req in batch.tasks:
+                    running += 1
+                    fut = asyncio.ensure_future(self.cw.executor.push_task(req))
+                    fut.add_done_callback(lambda f, r=req: finished(r, f))
+            reading = False
+            done.put_nowait(None)
+
+        reader = asyncio.ensure_future(consume())
+        try:
+            while reading or running:
+                out = worker_pb2.PushTaskReplyBatch()
+                item = await done.get()
+                while True:
+                    if item is not None:
+                        running -= 1
+                        out.replies.append(item)
+                    if done.empty():
+                        break
+                    item = done.get_nowait()
+                if out.replies:
+                    yield out
+        finally:
+            reader.cancel()
+
     async def GetObjectStatus(self, request: worker_pb2.GetObjectStatusRequest, context: Any
                               ) -> worker_pb2.GetObjectStatusReply:
         return await self.cw.object_status(request.object_id, request.timeout_s)

@@ -211,9 +211,8 @@ class NormalTaskSubmitter:
         asyncio.ensure_future(self._push_and_wait(state, lease, task))
 
     async def _push_and_wait(self, state: KeyState, lease: Lease, task: PendingTask) -> None:
-        stub = self.cw.worker_stub(lease.worker)
         try:
-            reply = await stub.PushTask(worker_pb2.PushTaskRequest(
+            reply = await self.cw.task_streams.push(lease.worker, worker_pb2.PushTaskRequest(
                 spec=task.spec, gpu_ids=lease.gpu_ids))
         except grpc.RpcError as e:
             lease.in_flight.discard(task.spec.task_id)

@@ -18,16 +18,30 @@ class PushTaskRequest(_message.Message):
     def __init__(self, spec: _Optional[_Union[_common_pb2.TaskSpec, _Mapping]] = ..., gpu_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class PushTaskReply(_message.Message):
-    __slots__ = ("returns", "is_application_error", "cancelled", "actor_creation_failed")
+    __slots__ = ("returns", "is_application_error", "cancelled", "actor_creation_failed", "task_id")
     RETURNS_FIELD_NUMBER: _ClassVar[int]
     IS_APPLICATION_ERROR_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_FIELD_NUMBER: _ClassVar[int]
     ACTOR_CREATION_FAILED_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
     returns: _containers.RepeatedCompositeFieldContainer[_common_pb2.ReturnObject]
     is_application_error: bool
     cancelled: bool
     actor_creation_failed: bool
-    def __init__(self, returns: _Optional[_Iterable[_Union[_common_pb2.ReturnObject, _Mapping]]] = ..., is_application_error: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., actor_creation_failed: _Optional[bool] = ...) -> None: ...
+    task_id: bytes
+    def __init__(self, returns: _Optional[_Iterable[_Union[_common_pb2.ReturnObject, _Mapping]]] = ..., is_application_error: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., actor_creation_failed: _Optional[bool] = ..., task_id: _Optional[bytes] = ...) -> None: ...
+
+class PushTaskBatch(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[PushTaskRequest]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[PushTaskRequest, _Mapping]]] = ...) -> None: ...
+
+class PushTaskReplyBatch(_message.Message):
+    __slots__ = ("replies",)
+    REPLIES_FIELD_NUMBER: _ClassVar[int]
+    replies: _containers.RepeatedCompositeFieldContainer[PushTaskReply]
+    def __init__(self, replies: _Optional[_Iterable[_Union[PushTaskReply, _Mapping]]] = ...) -> None: ...
 
 class GetObjectStatusRequest(_message.Message):
     __slots__ = ("object_id", "timeout_s")
