@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # Values up to this size travel inline; larger ones go to the shared-memory store.
 INLINE_THRESHOLD = 100 * 1024
+SWITCH_INTERVAL_S = 0.0005
 
 
 def address_proto(a: OwnerAddress) -> common_pb2.Address:
@@ -104,6 +106,9 @@ class CoreWorker:
     # -- lifecycle ---------------------------------------------------------------
     def start(self, executor: Any = None) -> None:
         self.executor = executor
+        # The I/O thread must get the GIL back quickly when a reply arrives while a user
+        # thread computes; the default 5 ms switch interval puts that on every call.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.io.run(self._start_server())
         self._sync_channels = [sync_channel(self.gcs_address), sync_channel(self.raylet_address)]
         self.gcs_sync = gcs_pb2_grpc.GcsServiceStub(self._sync_channels[0])
