@@ -1,13 +1,15 @@
 """The byte-level API that C++ and Java SDKs call, driven from Python with encoded values."""
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 import plait
 from plait._codec import ErrorInfo, deserialize, serialize
 from plait._core_worker.context import current_core_worker
 from plait._core_worker.host_api import HostApi
-from plait_fixtures import local_cluster
+from plait_fixtures import local_cluster, wait_for
 
 cluster = local_cluster(num_cpus=2, namespace="host-api")
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -26,13 +28,27 @@ def enc(v: object) -> bytes:
 
 
 def host() -> HostApi:
-    return HostApi(current_core_worker())
+    api: HostApi = current_core_worker().host_api()
+    return api
 
 
 def test_put_then_get_round_trips_encoded_values() -> None:
     ref = host().put(enc({"a": [1, 2.5, "x"]}))
+    gc.collect()  # no Python ObjectRef is left: the host's hold keeps the object
     [value] = host().get(enc([deserialize(ref)]), 30.0)
     assert deserialize(value) == {"a": [1, 2.5, "x"]}
+
+
+def test_released_refs_let_the_owner_free_the_object() -> None:
+    cw = current_core_worker()
+    before = host().num_held()
+    ref = host().put(enc("short-lived"))
+    oid = deserialize(ref).object_id
+    assert host().num_held() == before + 1
+    host().release(ref)
+    assert host().num_held() == before
+    gc.collect()
+    wait_for(lambda: not cw.ref_counter.has(oid), timeout=10, what="the object to be freed")
 
 
 def test_submit_python_function_by_module_and_name() -> None:

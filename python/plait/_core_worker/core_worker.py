@@ -102,6 +102,7 @@ class CoreWorker:
         self.task_submitter = NormalTaskSubmitter(self)
         self.actor_submitter = ActorTaskSubmitter(self)
         self.executor: Any = None
+        self._host_api: Any = None
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self, executor: Any = None) -> None:
@@ -535,6 +536,14 @@ class CoreWorker:
 
     def fail_object(self, object_id: bytes, err: BaseException) -> None:
         self.memory_store.put(object_id, error_object(err))
+
+    def host_api(self) -> Any:
+        """The byte-level API for C++/Java SDKs in this process (created on first use)."""
+        if self._host_api is None:
+            from plait._core_worker.host_api import HostApi
+
+            self._host_api = HostApi(self)
+        return self._host_api
 
     def notify_blocked(self, blocked: bool) -> None:
         """Tell our raylet we wait in get/wait, so our CPUs can run other tasks meanwhile."""

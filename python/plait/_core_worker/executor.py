@@ -213,6 +213,8 @@ class TaskExecutor:
                 nested.extend(refs_in(a.value))
         if nested:
             self.cw.io.run(self.cw.register_borrowed(nested))
+            # Foreign code may keep them (e.g. in actor state): hold them for it.
+            self.cw.host_api().hold(nested)
         if by_ref:
             for (i, _), buf in zip(by_ref, self.cw.get_encoded([r for _, r in by_ref])):
                 out[i] = buf

@@ -8,11 +8,12 @@ exception.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from plait._codec import deserialize, serialize
-from plait._core_worker.encoded import EncodedObject
+from plait._core_worker.encoded import EncodedObject, refs_in
 from plait._object_ref import ObjectRef
 from plait._proto import common_pb2, gcs_pb2
 
@@ -43,19 +44,52 @@ def descriptor(language: str, name_parts: Sequence[str]) -> common_pb2.FunctionD
 
 
 class HostApi:
+    """One per core worker (CoreWorker.host_api). It holds a Python ObjectRef for every
+    ref it hands to foreign code, so the object stays alive while that code may use it;
+    the SDK gives it back with release() when its own ref object is collected."""
+
     def __init__(self, cw: CoreWorker) -> None:
         self.cw = cw
+        self._held: dict[bytes, list[ObjectRef]] = {}
+        self._lock = threading.Lock()
+
+    def hold(self, refs: Sequence[ObjectRef]) -> None:
+        with self._lock:
+            for r in refs:
+                self._held.setdefault(r.object_id, []).append(r)
+
+    def release(self, encoded_refs: bytes) -> None:
+        """Foreign code dropped these refs (one hold each)."""
+        with self._lock:
+            for r in _refs(deserialize(encoded_refs)):
+                held = self._held.get(r.object_id)
+                if held:
+                    held.pop()
+                    if not held:
+                        del self._held[r.object_id]
+
+    def num_held(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._held.values())
+
+    def _encode_held(self, value: Any) -> bytes:
+        so = serialize(value)
+        self.hold(so.contained_refs)
+        return so.to_bytes()
 
     # -- objects --------------------------------------------------------------------
     def put(self, encoded: bytes) -> bytes:
         ref = self.cw.put_serialized(EncodedObject(encoded))
-        return serialize(ref).to_bytes()
+        return self._encode_held(ref)
 
     def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]:
         """Encoded values of a list of refs (failed ones as encoded Error values)."""
         refs = _refs(deserialize(encoded_refs))
         timeout = None if timeout_s < 0 else timeout_s
-        return self.cw.get_encoded(refs, timeout, raise_errors=False)
+        values = self.cw.get_encoded(refs, timeout, raise_errors=False)
+        for v in values:  # refs inside the values now live in foreign code too
+            self.hold(refs_in(v))
+        return values
 
     # -- tasks and actors -----------------------------------------------------------------
     def submit_task(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
@@ -67,7 +101,7 @@ class HostApi:
                                    {"num_returns": num_returns, **_resource_opts(resources)})
         pos, kw = _split(args, kwarg_names)
         out = fn.remote(*pos, **kw)
-        return serialize(_as_list(out, num_returns)).to_bytes()
+        return self._encode_held(_as_list(out, num_returns))
 
     def create_actor(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
                      kwarg_names: Sequence[str], options: dict[str, Any]) -> bytes:
@@ -88,7 +122,7 @@ class HostApi:
             raise TypeError(f"expected an encoded actor handle, got {type(handle).__name__}")
         pos, kw = _split(args, kwarg_names)
         out = getattr(handle, method).options(num_returns=num_returns).remote(*pos, **kw)
-        return serialize(_as_list(out, num_returns)).to_bytes()
+        return self._encode_held(_as_list(out, num_returns))
 
     def get_actor(self, name: str, namespace: str) -> bytes:
         from plait._api import get_actor
