@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CPP_TEST_DIR := build/cpp-tests
 
-.PHONY: setup demo test check-protos typecheck test-cpp test-py bench clean distclean
+.PHONY: setup demo test check-protos typecheck test-cpp test-java test-py bench clean distclean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,7 +15,7 @@ demo: setup
 	$(PY) examples/demo.py
 
 # Stops at the first failing step, in this order.
-test: check-protos typecheck test-cpp test-py
+test: check-protos typecheck test-cpp test-java test-py
 
 check-protos: setup
 	$(PY) scripts/gen_protos.py --check
@@ -28,6 +28,11 @@ test-cpp: setup
 	cmake -S . -B $(CPP_TEST_DIR) -G Ninja -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=Debug --log-level=WARNING
 	cmake --build $(CPP_TEST_DIR)
 	ctest --test-dir $(CPP_TEST_DIR) --output-on-failure
+
+# Builds java/ (the runtime jar that Java workers' JVMs load) and the Java examples, then
+# runs the JUnit suite; scripts/setup_java.sh installs a JDK and Maven if missing.
+test-java: setup
+	bash scripts/setup_java.sh --test
 
 test-py: setup
 	$(VENV)/bin/pytest

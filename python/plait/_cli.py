@@ -4,6 +4,7 @@
     plait start --address HOST:PORT [--num-cpus N] ...
     plait status [--address HOST:PORT]
     plait stop
+    plait java -cp app.jar[:more.jar] com.example.Main [args...] [--address HOST:PORT]
 """
 from __future__ import annotations
 
@@ -147,6 +148,30 @@ def cmd_status(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_java(ns: argparse.Namespace) -> int:
+    """Run a Java program's main() as a plait driver (connecting, or starting a cluster)."""
+    import os
+
+    import plait
+    from plait._core_worker.context import current_core_worker
+    from plait._java.driver import run_main
+
+    class_path = [p for p in (ns.class_path or "").split(os.pathsep) if p]
+    missing = [p for p in class_path if not os.path.exists(p)]
+    if missing:
+        print(f"plait java: class path entries not found: {missing}", file=sys.stderr)
+        return 2
+    if not ns.main:
+        print("plait java: name the main class, e.g. plait java -cp app.jar com.example.Main",
+              file=sys.stderr)
+        return 2
+    plait.init(address=ns.address, namespace=ns.namespace, code_search_path=class_path)
+    try:
+        return run_main(ns.main, ns.args, class_path, current_core_worker().host_api())
+    finally:
+        plait.shutdown()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="plait", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -164,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("stop", help="stop the plait processes started by 'plait start'")
     st.add_argument("--timeout", type=float, default=10.0)
     st.set_defaults(fn=cmd_stop)
+    sj = sub.add_parser("java", help="run a Java main class as a plait driver")
+    sj.add_argument("-cp", "-classpath", "--class-path", dest="class_path", default="",
+                    help="jars and directories, separated by ':' (shipped to the workers)")
+    sj.add_argument("--address", help="cluster to join (default: start a local one)")
+    sj.add_argument("--namespace")
+    sj.add_argument("main", nargs="?", help="the class whose main(String[]) to run")
+    sj.add_argument("args", nargs=argparse.REMAINDER, help="arguments for main")
+    sj.set_defaults(fn=cmd_java)
     ss = sub.add_parser("status", help="show nodes and resources")
     ss.add_argument("--address")
     ss.set_defaults(fn=cmd_status)

@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 
         executor.language_executor = make_language_executor(
             ns.language, shipped + list(job.code_search_path))
+        if ns.language == "java":
+            # Java tasks call back into this core worker through io.plait.Plait.
+            from plait._java.bridge import install
+
+            install(cw.host_api())
     set_core_worker(cw)
     executor.install_cancel_handler()
     cw.register_with_raylet()

@@ -1,0 +1,171 @@
+package io.plait.runtime;
+
+import io.plait.BaseActorHandle;
+import io.plait.CrossLanguageException;
+import io.plait.ErrorInfo;
+import io.plait.ObjectRef;
+import io.plait.PlaitException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The user API's side of the {@link RuntimeBridge}: Java values in, encoded objects across,
+ * Java values out. One per JVM, installed by the Python host ({@code plait java} for a
+ * driver, the Java worker for tasks and actors that call other tasks).
+ */
+public final class HostRuntime {
+  private static volatile HostRuntime current;
+
+  private final RuntimeBridge bridge;
+
+  private HostRuntime(RuntimeBridge bridge) {
+    this.bridge = bridge;
+  }
+
+  /** Called by the Python host once it is connected; replaces any earlier bridge. */
+  public static void install(RuntimeBridge bridge) {
+    current = bridge == null ? null : new HostRuntime(bridge);
+  }
+
+  public static boolean isInstalled() {
+    return current != null;
+  }
+
+  /** The installed runtime; a {@link PlaitException} saying how to get one otherwise. */
+  public static HostRuntime current() {
+    HostRuntime rt = current;
+    if (rt == null) {
+      throw new PlaitException("no plait runtime in this JVM: run the program with "
+          + "`plait java -cp app.jar your.Main`, or call plait from a Java task or actor");
+    }
+    return rt;
+  }
+
+  private static <T> T call(String what, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (PlaitException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new PlaitException(what + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[][] encodeArgs(Object[] args) {
+    byte[][] out = new byte[args.length][];
+    for (int i = 0; i < args.length; i++) {
+      try {
+        out[i] = ObjectEncoder.encodeToBytes(args[i]);
+      } catch (CodecException e) {
+        throw new CodecException("argument " + (i + 1) + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <R> ObjectRef<R> firstRef(byte[] encodedRefs, Class<R> type) {
+    Object v = ObjectDecoder.decode(encodedRefs);
+    if (!(v instanceof List) || ((List<?>) v).isEmpty()
+        || !(((List<?>) v).get(0) instanceof ObjectRef)) {
+      throw new PlaitException("the runtime returned " + Conversions.describe(v)
+          + " where a list of ObjectRefs was expected");
+    }
+    return ((ObjectRef<Object>) ((List<?>) v).get(0)).as(type);
+  }
+
+  public <R> ObjectRef<R> submitTask(String language, List<String> nameParts, Object[] args,
+                                     Map<String, Double> resources, Class<R> type) {
+    byte[][] encoded = encodeArgs(args);
+    byte[] res = ObjectEncoder.encodeToBytes(resources);
+    byte[] refs = call("submitting " + String.join(".", nameParts), () -> bridge.submitTask(
+        language, nameParts.toArray(new String[0]), encoded, new String[0], 1, res));
+    return firstRef(refs, type);
+  }
+
+  public BaseActorHandle createActor(String language, List<String> nameParts, Object[] args,
+                                     Map<String, Object> options) {
+    byte[][] encoded = encodeArgs(args);
+    byte[] opts = ObjectEncoder.encodeToBytes(options);
+    byte[] handle = call("creating actor " + String.join(".", nameParts), () ->
+        bridge.createActor(language, nameParts.toArray(new String[0]), encoded, new String[0],
+            opts));
+    return asHandle(ObjectDecoder.decode(handle));
+  }
+
+  public <R> ObjectRef<R> callActor(BaseActorHandle handle, String method, Object[] args,
+                                    Class<R> type) {
+    byte[][] encoded = encodeArgs(args);
+    byte[] h = ObjectEncoder.encodeToBytes(handle);
+    byte[] refs = call("calling " + handle.className() + "." + method, () ->
+        bridge.callActor(h, method, encoded, new String[0], 1));
+    return firstRef(refs, type);
+  }
+
+  public <T> ObjectRef<T> put(T value, Class<T> type) {
+    byte[] encoded = ObjectEncoder.encodeToBytes(value);
+    byte[] ref = call("put", () -> bridge.put(encoded));
+    Object v = ObjectDecoder.decode(ref);
+    if (!(v instanceof ObjectRef)) {
+      throw new PlaitException("the runtime returned " + Conversions.describe(v)
+          + " where an ObjectRef was expected");
+    }
+    return ((ObjectRef<?>) v).as(type);
+  }
+
+  /** The values of {@code refs}, each read as its ref's type; the first failed object
+   * throws its error as a {@link CrossLanguageException}. */
+  public <T> List<T> get(List<ObjectRef<T>> refs, long timeoutMs) {
+    byte[] encoded = ObjectEncoder.encodeToBytes(refs);
+    double timeout = timeoutMs < 0 ? -1.0 : timeoutMs / 1000.0;
+    BufferView[] views = call("get", () -> bridge.get(encoded, timeout));
+    if (views.length != refs.size()) {
+      throw new PlaitException("the runtime returned " + views.length + " objects for "
+          + refs.size() + " refs");
+    }
+    List<T> out = new ArrayList<>(views.length);
+    for (int i = 0; i < views.length; i++) {
+      Object v = ObjectDecoder.decodeWithRefs(views[i].buffer(), views[i].owner()).value();
+      out.add(as(v, refs.get(i)));
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T as(Object v, ObjectRef<T> ref) {
+    Class<T> type = ref.type();
+    if (v instanceof ErrorInfo && type != ErrorInfo.class) {
+      throw new CrossLanguageException((ErrorInfo) v);
+    }
+    if (Conversions.cost(v, type) == Conversions.NO) {
+      throw new PlaitException("object " + ref.hex() + " holds a " + Conversions.describe(v)
+          + ", which cannot be read as " + type.getSimpleName());
+    }
+    Object converted = Conversions.convert(v, type);
+    return type.isPrimitive() ? (T) converted : type.cast(converted);
+  }
+
+  public Optional<BaseActorHandle> getActor(String name, String namespace) {
+    byte[] handle = call("getActor(" + name + ")", () -> bridge.getActor(name, namespace));
+    return handle == null ? Optional.empty() : Optional.of(asHandle(ObjectDecoder.decode(handle)));
+  }
+
+  public void killActor(BaseActorHandle handle) {
+    byte[] h = ObjectEncoder.encodeToBytes(handle);
+    call("killing " + handle, () -> {
+      bridge.killActor(h);
+      return null;
+    });
+  }
+
+  private static BaseActorHandle asHandle(Object v) {
+    if (!(v instanceof BaseActorHandle)) {
+      throw new PlaitException("the runtime returned " + Conversions.describe(v)
+          + " where an actor handle was expected");
+    }
+    return (BaseActorHandle) v;
+  }
+}

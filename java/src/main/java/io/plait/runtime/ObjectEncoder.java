@@ -1,0 +1,250 @@
+package io.plait.runtime;
+
+import io.plait.BaseActorHandle;
+import io.plait.ErrorInfo;
+import io.plait.ObjectRef;
+import io.plait.Tensor;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+
+/**
+ * Java values to the object format (docs/object-format.md), writing the canonical msgpack
+ * forms the golden vectors pin down.
+ *
+ * <p>What each Java type becomes: null → nil; Boolean → bool; Long, Integer, Short, Byte →
+ * int; BigInteger in 0…2^64−1 → int (uint64); Character → str; Double, Float → float64;
+ * String, other CharSequence → str; byte[] → bin; ByteBuffer → bin (its remaining bytes);
+ * long[]/int[]/short[]/double[]/float[]/boolean[] → a 1-d Tensor (int64/int32/int16/
+ * float64/float32/bool); {@link Tensor} → Tensor; Object[], any Collection → array (a Set
+ * in its iteration order); Map → map (in iteration order: use a LinkedHashMap for stable
+ * bytes); {@link ObjectRef} → ObjectRef; {@link BaseActorHandle} → ActorHandle; {@link
+ * ErrorInfo} → Error; Arrow {@code VectorSchemaRoot} → Arrow "table" (one batch), {@code
+ * FieldVector} → Arrow "array". Anything else fails with a {@link CodecException} naming the
+ * type. Java never writes Tuple (code 7) or PythonPickle (code 6).
+ */
+public final class ObjectEncoder {
+  static final int EXT_OBJECT_REF = 1;
+  static final int EXT_ACTOR_HANDLE = 2;
+  static final int EXT_ARROW = 3;
+  static final int EXT_TENSOR = 4;
+  static final int EXT_ERROR = 5;
+  static final int EXT_PYTHON_PICKLE = 6;
+  static final int EXT_TUPLE = 7;
+  /** Deeper nesting is refused (as msgpack readers refuse it), which also stops cycles. */
+  static final int MAX_DEPTH = 512;
+
+  private final List<ByteBuffer> buffers = new ArrayList<>();
+  private final List<ObjectRef<?>> refs = new ArrayList<>();
+  private int flags;
+  private final CharsetEncoder utf8 = StandardCharsets.UTF_8.newEncoder()
+      .onMalformedInput(CodingErrorAction.REPORT)
+      .onUnmappableCharacter(CodingErrorAction.REPORT);
+
+  private ObjectEncoder() {}
+
+  /** Lays {@code value} out in the object format (buffers are not copied yet). */
+  public static EncodedObject encode(Object value) {
+    ObjectEncoder enc = new ObjectEncoder();
+    MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+    try {
+      enc.write(p, value, 0);
+      p.close();
+    } catch (IOException e) {  // in-memory packer: only from a bug
+      throw new CodecException("msgpack failed: " + e, e);
+    }
+    return new EncodedObject(p.toByteArray(), enc.buffers, enc.flags, enc.refs);
+  }
+
+  /** {@code encode(value).toBytes()}. */
+  public static byte[] encodeToBytes(Object value) {
+    return encode(value).toBytes();
+  }
+
+  private void write(MessageBufferPacker p, Object v, int depth) throws IOException {
+    if (depth > MAX_DEPTH) {
+      throw new CodecException("value nested deeper than " + MAX_DEPTH + " levels (a cycle?)");
+    }
+    if (v == null) {
+      p.packNil();
+    } else if (v instanceof Boolean) {
+      p.packBoolean((Boolean) v);
+    } else if (v instanceof Long || v instanceof Integer || v instanceof Short
+        || v instanceof Byte) {
+      p.packLong(((Number) v).longValue());
+    } else if (v instanceof BigInteger) {
+      BigInteger b = (BigInteger) v;
+      if (b.signum() < 0 ? b.bitLength() > 63 : b.bitLength() > 64) {
+        throw new CodecException("integer " + b + " is outside -2^63 … 2^64-1, which the "
+            + "object format carries");
+      }
+      p.packBigInteger(b);
+    } else if (v instanceof Double || v instanceof Float) {
+      p.packDouble(((Number) v).doubleValue());  // float32 is widened: always float64
+    } else if (v instanceof CharSequence || v instanceof Character) {
+      writeString(p, v.toString());
+    } else if (v instanceof byte[]) {
+      byte[] b = (byte[]) v;
+      p.packBinaryHeader(b.length);
+      p.writePayload(b);
+    } else if (v instanceof ByteBuffer) {
+      ByteBuffer b = ((ByteBuffer) v).duplicate();
+      byte[] copy = new byte[b.remaining()];
+      b.get(copy);
+      p.packBinaryHeader(copy.length);
+      p.writePayload(copy);
+    } else if (v instanceof Tensor) {
+      writeTensor(p, (Tensor) v);
+    } else if (v instanceof long[]) {
+      writeTensor(p, Tensor.of((long[]) v));
+    } else if (v instanceof int[]) {
+      writeTensor(p, Tensor.of((int[]) v));
+    } else if (v instanceof short[]) {
+      writeTensor(p, Tensor.of((short[]) v));
+    } else if (v instanceof double[]) {
+      writeTensor(p, Tensor.of((double[]) v));
+    } else if (v instanceof float[]) {
+      writeTensor(p, Tensor.of((float[]) v));
+    } else if (v instanceof boolean[]) {
+      writeTensor(p, Tensor.of((boolean[]) v));
+    } else if (v instanceof Object[]) {
+      Object[] items = (Object[]) v;
+      p.packArrayHeader(items.length);
+      for (Object item : items) {
+        write(p, item, depth + 1);
+      }
+    } else if (v instanceof Collection) {
+      Collection<?> items = (Collection<?>) v;
+      Object[] snapshot = items.toArray();  // one size, even if the collection changes
+      p.packArrayHeader(snapshot.length);
+      for (Object item : snapshot) {
+        write(p, item, depth + 1);
+      }
+    } else if (v instanceof Map) {
+      Map<?, ?> map = (Map<?, ?>) v;
+      List<Map.Entry<?, ?>> entries = new ArrayList<>(map.entrySet());
+      p.packMapHeader(entries.size());
+      for (Map.Entry<?, ?> e : entries) {
+        write(p, e.getKey(), depth + 1);
+        write(p, e.getValue(), depth + 1);
+      }
+    } else if (v instanceof ObjectRef) {
+      writeObjectRef(p, (ObjectRef<?>) v);
+    } else if (v instanceof BaseActorHandle) {
+      MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+      write(inner, ((BaseActorHandle) v).state(), depth + 1);
+      writeExt(p, EXT_ACTOR_HANDLE, inner);
+    } else if (v instanceof ErrorInfo) {
+      writeError(p, (ErrorInfo) v, depth);
+    } else if (v instanceof VectorSchemaRoot) {
+      writeArrow(p, "table", ArrowIpc.write((VectorSchemaRoot) v));
+    } else if (v instanceof FieldVector) {
+      writeArrow(p, "array", ArrowIpc.write((FieldVector) v));
+    } else {
+      throw new CodecException("cannot encode a value of type " + v.getClass().getName()
+          + ": the object format carries null, Boolean, numbers, String, byte[], arrays, "
+          + "Lists, Maps, Tensors, primitive arrays, Arrow data, ObjectRefs, actor handles "
+          + "and ErrorInfo");
+    }
+  }
+
+  private void writeString(MessageBufferPacker p, String s) throws IOException {
+    ByteBuffer bytes;
+    try {
+      bytes = utf8.reset().encode(CharBuffer.wrap(s));
+    } catch (CharacterCodingException e) {
+      throw new CodecException("string is not valid Unicode (a lone surrogate?): "
+          + e.getMessage(), e);
+    }
+    p.packRawStringHeader(bytes.remaining());
+    p.writePayload(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+  }
+
+  private static void writeExt(MessageBufferPacker p, int code, MessageBufferPacker inner)
+      throws IOException {
+    inner.close();
+    byte[] data = inner.toByteArray();
+    p.packExtensionTypeHeader((byte) code, data.length);
+    p.writePayload(data);
+  }
+
+  private int addBuffer(ByteBuffer b) {
+    buffers.add(b.duplicate());
+    return buffers.size() - 1;
+  }
+
+  private void writeTensor(MessageBufferPacker p, Tensor t) throws IOException {
+    MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+    inner.packArrayHeader(3);
+    writeString(inner, t.dtype());
+    long[] shape = t.shape();
+    inner.packArrayHeader(shape.length);
+    for (long d : shape) {
+      inner.packLong(d);
+    }
+    inner.packLong(addBuffer(t.data()));
+    writeExt(p, EXT_TENSOR, inner);
+  }
+
+  private void writeArrow(MessageBufferPacker p, String kind, byte[] stream) throws IOException {
+    MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+    inner.packArrayHeader(2);
+    writeString(inner, kind);
+    inner.packLong(addBuffer(ByteBuffer.wrap(stream)));
+    writeExt(p, EXT_ARROW, inner);
+  }
+
+  private void writeObjectRef(MessageBufferPacker p, ObjectRef<?> ref) throws IOException {
+    MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+    inner.packArrayHeader(2);
+    byte[] id = ref.objectId();
+    inner.packBinaryHeader(id.length);
+    inner.writePayload(id);
+    ObjectRef.Owner owner = ref.owner();
+    inner.packArrayHeader(4);
+    writeString(inner, owner.nodeId());
+    writeString(inner, owner.ip());
+    inner.packLong(owner.port());
+    byte[] worker = owner.workerId();
+    inner.packBinaryHeader(worker.length);
+    inner.writePayload(worker);
+    writeExt(p, EXT_OBJECT_REF, inner);
+    refs.add(ref);
+    flags |= EncodedObject.HAS_OBJECT_REFS;
+  }
+
+  private void writeError(MessageBufferPacker p, ErrorInfo e, int depth) throws IOException {
+    MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+    inner.packArrayHeader(6);
+    writeString(inner, e.typeName());
+    writeString(inner, e.message());
+    writeString(inner, e.language());
+    writeString(inner, e.stack());
+    if (e.cause() == null) {
+      inner.packNil();
+    } else {
+      write(inner, e.cause(), depth + 1);
+    }
+    byte[] pickle = e.pythonPickle();
+    if (pickle == null) {
+      inner.packNil();
+    } else {
+      inner.packBinaryHeader(pickle.length);
+      inner.writePayload(pickle);
+    }
+    writeExt(p, EXT_ERROR, inner);
+  }
+}

@@ -1,0 +1,336 @@
+package io.plait.runtime;
+
+import java.io.File;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs Java code for a Java worker: any public static method as a task, any public class as
+ * an actor, found by reflection (no annotation, JDK classes included: {@code
+ * java.lang.Math.max} is a task, {@code java.util.ArrayList} an actor).
+ *
+ * <p>Arguments arrive as encoded objects (one ByteBuffer each; the last {@code
+ * kwargNames.length} are keyword arguments), results leave as encoded objects (one per
+ * return value). Overloads are chosen as {@link Overloads} describes; values convert as
+ * {@link Conversions} describes. Every failure, the user's or the binding's, is thrown as a
+ * {@link TaskFailure}: nothing a call does (an exception, a StackOverflowError) ends the
+ * JVM or the actor.
+ *
+ * <p>Zero copy: tensors and Arrow data in the arguments are views of the argument buffers.
+ * Give the {@code argsOwner} overloads the object that keeps those buffers' memory alive;
+ * the views hold it, and it is closed right after the call when no view was made.
+ */
+public final class TaskExecutor {
+  private final ClassLoader loader;
+  private final Map<String, List<Method>> methodCache = new ConcurrentHashMap<>();
+  private volatile Object actor;
+  private volatile Class<?> actorClass;
+
+  public TaskExecutor() {
+    this(new String[0]);
+  }
+
+  /** Classes are looked up on the JVM's class path, then in {@code extraClassPath} (jar
+   * files and class directories). */
+  public TaskExecutor(String[] extraClassPath) {
+    ClassLoader parent = TaskExecutor.class.getClassLoader();
+    if (extraClassPath.length == 0) {
+      loader = parent;
+      return;
+    }
+    URL[] urls = new URL[extraClassPath.length];
+    for (int i = 0; i < urls.length; i++) {
+      try {
+        urls[i] = new File(extraClassPath[i]).toURI().toURL();
+      } catch (MalformedURLException e) {
+        throw new IllegalArgumentException("bad class path entry " + extraClassPath[i], e);
+      }
+    }
+    loader = new URLClassLoader(urls, parent);
+  }
+
+  // -- tasks --------------------------------------------------------------------------
+
+  public byte[][] callFunction(String className, String method, ByteBuffer[] args,
+                               String[] kwargNames, int numReturns) {
+    return callFunction(className, method, args, kwargNames, numReturns, null);
+  }
+
+  /** Runs the public static method {@code className.method} on the decoded arguments. */
+  public byte[][] callFunction(String className, String method, ByteBuffer[] args,
+                               String[] kwargNames, int numReturns, AutoCloseable argsOwner) {
+    String what = className + "." + method;
+    Object result;
+    boolean[] views = {false};
+    try {
+      Class<?> cls = loadClass(className);
+      List<Method> statics = new ArrayList<>();
+      boolean instanceOnly = false;
+      for (Method m : methods(cls, method)) {
+        if (Modifier.isStatic(m.getModifiers())) {
+          statics.add(m);
+        } else {
+          instanceOnly = true;
+        }
+      }
+      if (statics.isEmpty()) {
+        throw binding(new NoSuchMethodException(instanceOnly
+            ? what + " is not static: create " + className + " as an actor "
+                + "(plait.java_actor_class) to call it"
+            : className + " has no public static method named '" + method + "'"));
+      }
+      List<Object> values = decodeArgs(args, argsOwner, views);
+      Overloads.Binding b = bind(what, method, statics, values, kwargNames);
+      result = invoke(b, null);
+    } finally {
+      release(argsOwner, views);
+    }
+    return encodeReturns(what, result, numReturns);
+  }
+
+  // -- actors -------------------------------------------------------------------------
+
+  public void createActor(String className, ByteBuffer[] args, String[] kwargNames) {
+    createActor(className, args, kwargNames, null);
+  }
+
+  /** Constructs this executor's actor: {@code new className(args...)}. */
+  public void createActor(String className, ByteBuffer[] args, String[] kwargNames,
+                          AutoCloseable argsOwner) {
+    boolean[] views = {false};
+    try {
+      if (actor != null) {
+        throw binding(new IllegalStateException("this worker already hosts an actor of class "
+            + actorClass.getName()));
+      }
+      Class<?> cls = loadClass(className);
+      if (cls.isInterface() || Modifier.isAbstract(cls.getModifiers())) {
+        throw binding(new InstantiationException("cannot create an actor of "
+            + (cls.isInterface() ? "interface " : "abstract class ") + className));
+      }
+      List<Constructor<?>> ctors = Arrays.asList(cls.getConstructors());
+      if (ctors.isEmpty()) {
+        throw binding(new NoSuchMethodException(className + " has no public constructor"));
+      }
+      List<Object> values = decodeArgs(args, argsOwner, views);
+      Overloads.Binding b = bind(className, cls.getSimpleName(), ctors, values, kwargNames);
+      Object instance = invoke(b, null);
+      actorClass = cls;
+      actor = instance;
+    } finally {
+      release(argsOwner, views);
+    }
+  }
+
+  public byte[][] callMethod(String method, ByteBuffer[] args, String[] kwargNames,
+                             int numReturns) {
+    return callMethod(method, args, kwargNames, numReturns, null);
+  }
+
+  /** Calls a public method (instance or static) of this executor's actor. */
+  public byte[][] callMethod(String method, ByteBuffer[] args, String[] kwargNames,
+                             int numReturns, AutoCloseable argsOwner) {
+    Object result;
+    String what;
+    boolean[] views = {false};
+    try {
+      Object target = actor;
+      if (target == null) {
+        throw binding(new IllegalStateException("no actor has been created on this worker"));
+      }
+      Class<?> cls = actorClass;
+      what = cls.getName() + "." + method;
+      List<Method> candidates = methods(cls, method);
+      if (candidates.isEmpty()) {
+        throw binding(new NoSuchMethodException(cls.getName() + " has no public method named '"
+            + method + "'"));
+      }
+      List<Object> values = decodeArgs(args, argsOwner, views);
+      Overloads.Binding b = bind(what, method, candidates, values, kwargNames);
+      result = invoke(b, target);
+    } finally {
+      release(argsOwner, views);
+    }
+    return encodeReturns(what, result, numReturns);
+  }
+
+  /** The actor instance (null before createActor), e.g. for tests and the worker. */
+  public Object actor() {
+    return actor;
+  }
+
+  // -- helpers ------------------------------------------------------------------------
+
+  private static TaskFailure binding(Throwable t) {
+    return TaskFailure.binding(t);
+  }
+
+  private Class<?> loadClass(String className) {
+    try {
+      Class<?> cls = Class.forName(className, true, loader);
+      if (!Modifier.isPublic(cls.getModifiers())) {
+        throw binding(new IllegalAccessException("class " + className + " is not public"));
+      }
+      return cls;
+    } catch (ClassNotFoundException e) {
+      throw binding(new ClassNotFoundException("no class named " + className
+          + " on the job's class path"));
+    } catch (LinkageError | RuntimeException e) {
+      if (e instanceof TaskFailure) {
+        throw e;
+      }
+      // A static initializer threw, or a dependency is missing: the user's problem.
+      throw TaskFailure.user(e instanceof ExceptionInInitializerError && e.getCause() != null
+          ? e.getCause() : e);
+    }
+  }
+
+  /** Public methods named {@code name} (bridges dropped, one per parameter list). */
+  private List<Method> methods(Class<?> cls, String name) {
+    return methodCache.computeIfAbsent(cls.getName() + "#" + name, k -> {
+      Map<List<Class<?>>, Method> bySignature = new java.util.LinkedHashMap<>();
+      for (Method m : cls.getMethods()) {
+        if (!m.getName().equals(name) || m.isBridge()) {
+          continue;
+        }
+        List<Class<?>> sig = Arrays.asList(m.getParameterTypes());
+        Method seen = bySignature.get(sig);
+        if (seen == null
+            || seen.getDeclaringClass().isAssignableFrom(m.getDeclaringClass())) {
+          bySignature.put(sig, m);
+        }
+      }
+      return List.copyOf(bySignature.values());
+    });
+  }
+
+  private static List<Object> decodeArgs(ByteBuffer[] args, Object owner, boolean[] views) {
+    List<Object> values = new ArrayList<>(args.length);
+    for (int i = 0; i < args.length; i++) {
+      try {
+        ObjectDecoder.Decoded d = ObjectDecoder.decodeWithRefs(args[i], owner);
+        views[0] |= d.viewsInput();
+        values.add(d.value());
+      } catch (CodecException e) {
+        throw binding(new CodecException("argument " + (i + 1) + ": " + e.getMessage()));
+      }
+    }
+    return values;
+  }
+
+  private static Overloads.Binding bind(String what, String name,
+                                        List<? extends Executable> candidates,
+                                        List<Object> values, String[] kwargNames) {
+    if (kwargNames.length > values.size()) {
+      throw binding(new IllegalArgumentException(kwargNames.length + " keyword names for "
+          + values.size() + " arguments"));
+    }
+    try {
+      return Overloads.bind(what, name, candidates, values, Arrays.asList(kwargNames));
+    } catch (IllegalArgumentException e) {
+      throw binding(e);
+    }
+  }
+
+  private Object invoke(Overloads.Binding b, Object target) {
+    Thread thread = Thread.currentThread();
+    ClassLoader saved = thread.getContextClassLoader();
+    thread.setContextClassLoader(loader);
+    try {
+      if (b.target instanceof Constructor) {
+        Constructor<?> c = (Constructor<?>) b.target;
+        accessible(c);
+        return c.newInstance(b.args);
+      }
+      Method m = accessibleMethod((Method) b.target, target);
+      return m.invoke(target, b.args);
+    } catch (InvocationTargetException e) {
+      throw TaskFailure.user(e.getCause() != null ? e.getCause() : e);
+    } catch (ReflectiveOperationException | IllegalArgumentException e) {
+      throw binding(e);
+    } catch (Throwable e) {  // e.g. ExceptionInInitializerError, StackOverflowError
+      throw TaskFailure.user(e);
+    } finally {
+      thread.setContextClassLoader(saved);
+    }
+  }
+
+  private static void accessible(Executable e) {
+    if (!Modifier.isPublic(e.getDeclaringClass().getModifiers())) {
+      e.trySetAccessible();
+    }
+  }
+
+  /** A public method declared in a non-public class (inherited by a public one) is called
+   * through a public declaration of it (an interface's), or made accessible. */
+  private static Method accessibleMethod(Method m, Object target) {
+    if (Modifier.isPublic(m.getDeclaringClass().getModifiers())) {
+      return m;
+    }
+    if (target != null) {
+      for (Class<?> c = target.getClass(); c != null; c = c.getSuperclass()) {
+        for (Class<?> i : c.getInterfaces()) {
+          if (Modifier.isPublic(i.getModifiers())) {
+            try {
+              return i.getMethod(m.getName(), m.getParameterTypes());
+            } catch (NoSuchMethodException e) {
+              // not declared there
+            }
+          }
+        }
+      }
+    }
+    m.trySetAccessible();
+    return m;
+  }
+
+  /** When no argument kept a view of its buffer, the buffers can go at once (rather than
+   * when the JVM's GC collects the owner). */
+  private static void release(AutoCloseable owner, boolean[] views) {
+    if (owner != null && !views[0]) {
+      try {
+        owner.close();
+      } catch (Exception e) {
+        // Releasing is best effort: the GC frees the owner later anyway.
+      }
+    }
+  }
+
+  private static byte[][] encodeReturns(String what, Object result, int numReturns) {
+    try {
+      if (numReturns == 0) {
+        return new byte[0][];
+      }
+      if (numReturns == 1) {
+        return new byte[][] {ObjectEncoder.encodeToBytes(result)};
+      }
+      List<?> items = result instanceof List ? (List<?>) result
+          : result instanceof Object[] ? Arrays.asList((Object[]) result) : null;
+      if (items == null || items.size() != numReturns) {
+        throw binding(new IllegalArgumentException(what + " returned "
+            + Conversions.describe(result) + (items != null ? " of " + items.size() + " items" : "")
+            + ", but num_returns=" + numReturns + " needs a List or array of " + numReturns
+            + " values"));
+      }
+      byte[][] out = new byte[numReturns][];
+      for (int i = 0; i < numReturns; i++) {
+        out[i] = ObjectEncoder.encodeToBytes(items.get(i));
+      }
+      return out;
+    } catch (CodecException e) {
+      throw binding(new CodecException("the result of " + what + ": " + e.getMessage()));
+    }
+  }
+}

@@ -1,0 +1,127 @@
+"""io.plait.runtime.RuntimeBridge in Python: Java's calls into the hosting core worker.
+
+Java code (a driver under `plait java`, or a Java task calling other tasks) reaches the
+runtime through the Java interface io.plait.runtime.RuntimeBridge; RuntimeBridge below
+implements it with JPype and forwards each call, as bytes, to a host object with HostApi's
+byte-level methods (plait._core_worker.host_api.HostApi). install() makes it the JVM's.
+
+A failure of the call (a bad argument, an unknown actor, a timeout) is thrown into Java as
+io.plait.PlaitException with the Python exception's type and message.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import jpype  # type: ignore[import-untyped]
+
+from plait._codec import deserialize
+from plait._java._interop import Keepalive, direct_buffer, java_bytes, override, py_bytes
+
+T = TypeVar("T")
+
+
+class Host(Protocol):
+    """What the bridge forwards to (HostApi has these methods)."""
+
+    def put(self, encoded: bytes) -> bytes: ...
+
+    def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]: ...
+
+    def submit_task(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
+                    kwarg_names: Sequence[str], num_returns: int,
+                    resources: dict[str, float]) -> bytes: ...
+
+    def create_actor(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
+                     kwarg_names: Sequence[str], options: dict[str, Any]) -> bytes: ...
+
+    def call_actor(self, encoded_handle: bytes, method: str, args: Sequence[bytes],
+                   kwarg_names: Sequence[str], num_returns: int) -> bytes: ...
+
+    def get_actor(self, name: str, namespace: str) -> bytes: ...
+
+    def kill_actor(self, encoded_handle: bytes) -> None: ...
+
+    def named_actor_exists(self, name: str, namespace: str) -> bool: ...
+
+
+def _strings(values: Any) -> list[str]:
+    return [str(v) for v in values]
+
+
+def _map(encoded: Any) -> dict[str, Any]:
+    value = deserialize(py_bytes(encoded))
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an encoded map, got {type(value).__name__}")
+    return value
+
+
+@jpype.JImplements("io.plait.runtime.RuntimeBridge", deferred=True)
+class RuntimeBridge:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def _forward(self, what: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except Exception as e:  # raised into Java with a message naming the problem
+            raise jpype.JClass("io.plait.PlaitException")(
+                f"{what}: {type(e).__name__}: {e}") from e
+
+    @override
+    def put(self, encodedValue: Any) -> Any:
+        return self._forward("put", lambda: java_bytes(self.host.put(py_bytes(encodedValue))))
+
+    @override
+    def get(self, encodedRefs: Any, timeoutSeconds: float) -> Any:
+        def call() -> Any:
+            bufs = self.host.get(py_bytes(encodedRefs), float(timeoutSeconds))
+            view = jpype.JClass("io.plait.runtime.BufferView")
+            # Each view holds its Python buffer (maybe a map of the store) via a Keepalive.
+            return jpype.JArray(view)([view(direct_buffer(b), Keepalive(b)) for b in bufs])
+        return self._forward("get", call)
+
+    @override
+    def submitTask(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
+                   numReturns: int, encodedResources: Any) -> Any:
+        return self._forward("submitTask", lambda: java_bytes(self.host.submit_task(
+            str(language), _strings(nameParts), [py_bytes(a) for a in args],
+            _strings(kwargNames), int(numReturns),
+            {str(k): float(v) for k, v in _map(encodedResources).items()})))
+
+    @override
+    def createActor(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
+                    encodedOptions: Any) -> Any:
+        return self._forward("createActor", lambda: java_bytes(self.host.create_actor(
+            str(language), _strings(nameParts), [py_bytes(a) for a in args],
+            _strings(kwargNames), _map(encodedOptions))))
+
+    @override
+    def callActor(self, encodedHandle: Any, method: Any, args: Any, kwargNames: Any,
+                  numReturns: int) -> Any:
+        return self._forward("callActor", lambda: java_bytes(self.host.call_actor(
+            py_bytes(encodedHandle), str(method), [py_bytes(a) for a in args],
+            _strings(kwargNames), int(numReturns))))
+
+    @override
+    def getActor(self, name: Any, namespace: Any) -> Any:
+        def call() -> Any:
+            if not self.host.named_actor_exists(str(name), str(namespace)):
+                return None
+            return java_bytes(self.host.get_actor(str(name), str(namespace)))
+        return self._forward("getActor", call)
+
+    @override
+    def killActor(self, encodedHandle: Any) -> None:
+        self._forward("killActor", lambda: self.host.kill_actor(py_bytes(encodedHandle)))
+
+
+def install(host: Host) -> RuntimeBridge:
+    """Makes `host` the runtime of Java code in this JVM (io.plait.Plait's calls)."""
+    bridge = RuntimeBridge(host)
+    jpype.JClass("io.plait.runtime.HostRuntime").install(bridge)
+    return bridge
+
+
+def uninstall() -> None:
+    jpype.JClass("io.plait.runtime.HostRuntime").install(None)

@@ -1,0 +1,242 @@
+"""plait._java.executor.JavaExecutor in this process (no cluster): Java methods and actors
+called with values encoded by plait._codec, results decoded by it, failures as
+LanguageError. The JVM starts once per test process (JPype cannot restart it)."""
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from plait._codec import deserialize, serialize
+from plait._core_worker.language import LanguageError
+from plait._proto import common_pb2
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    """The runtime jar and the examples jar (a no-op when they are up to date)."""
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "setup_java.sh")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture()
+def executor(built: None) -> Iterator[Any]:
+    from plait._java.executor import JavaExecutor
+
+    # One executor per test: each hosts at most one actor. The examples jar goes on the
+    # JVM's class path when this starts it, else into the executor's own class loader.
+    yield JavaExecutor.for_code_search_path([str(EXAMPLES_JAR)])
+
+
+def fn(class_name: str, method: str) -> common_pb2.FunctionDescriptor:
+    return common_pb2.FunctionDescriptor(language=common_pb2.JAVA, java=common_pb2.JavaFunction(
+        class_name=class_name, method=method, arity=-1))
+
+
+def enc(*values: Any) -> list[bytes]:
+    return [serialize(v).to_bytes() for v in values]
+
+
+def call(ex: Any, class_name: str, method: str, *args: Any, kwargs: dict[str, Any] | None = None,
+         num_returns: int = 1) -> list[Any]:
+    kwargs = kwargs or {}
+    out = ex.call_function(fn(class_name, method), enc(*args, *kwargs.values()),
+                           list(kwargs), num_returns)
+    assert all(isinstance(b, bytes) for b in out)
+    return [deserialize(b) for b in out]
+
+
+STATS = "io.plait.examples.Stats"
+
+
+def test_math_max_as_a_task(executor: Any) -> None:
+    assert call(executor, "java.lang.Math", "max", 3, 7) == [7]
+    assert call(executor, "java.lang.Math", "max", 3, 7.5) == [7.5]
+
+
+def test_arguments_from_read_only_memoryviews(executor: Any) -> None:
+    # Store objects arrive as read-only views of shared memory; they are passed in place.
+    args = [memoryview(b) for b in enc(3, 7)]
+    assert args[0].readonly
+    out = executor.call_function(fn("java.lang.Math", "max"), args, [], 1)
+    assert deserialize(out[0]) == 7
+
+
+def test_array_list_actor(executor: Any) -> None:
+    executor.create_actor(fn("java.util.ArrayList", "<init>"), [], [])
+    assert [deserialize(b) for b in executor.call_method("add", enc("a"), [], 1)] == [True]
+    executor.call_method("add", enc(42), [], 1)
+    assert deserialize(executor.call_method("get", enc(1), [], 1)[0]) == 42
+    assert deserialize(executor.call_method("size", [], [], 1)[0]) == 2
+    with pytest.raises(LanguageError) as e:
+        executor.call_method("get", enc(9), [], 1)
+    assert e.value.type_name == "java.lang.IndexOutOfBoundsException"
+    assert e.value.language == "java"
+    # the actor survives its method's failure
+    assert deserialize(executor.call_method("size", [], [], 1)[0]) == 2
+
+
+def test_hash_map_actor(executor: Any) -> None:
+    executor.create_actor(fn("java.util.HashMap", "<init>"), [], [])
+    assert deserialize(executor.call_method("put", enc("k", [1, "x"]), [], 1)[0]) is None
+    assert deserialize(executor.call_method("get", enc("k"), [], 1)[0]) == [1, "x"]
+    assert deserialize(executor.call_method("get", enc("missing"), [], 1)[0]) is None
+
+
+def test_example_actor_with_keyword_arguments(executor: Any) -> None:
+    executor.create_actor(fn("io.plait.examples.Counter", "<init>"), enc(10), [])
+    assert deserialize(executor.call_method("increment", [], [], 1)[0]) == 11
+    out = executor.call_method("label", enc("<", ">"), ["suffix", "prefix"], 1)
+    assert deserialize(out[0]) == ">11<"
+
+
+def test_overload_errors_name_the_problem(executor: Any) -> None:
+    with pytest.raises(LanguageError) as e:
+        call(executor, "java.lang.Math", "max", "a", 1)
+    assert e.value.message.startswith("no overload of java.lang.Math.max takes (String, Long)")
+    assert e.value.type_name == "java.lang.IllegalArgumentException"
+    with pytest.raises(LanguageError, match="takes 2 arguments, got 1"):
+        call(executor, "java.lang.Math", "max", 1)
+    with pytest.raises(LanguageError, match="no class named com.example.Missing"):
+        call(executor, "com.example.Missing", "f")
+    with pytest.raises(LanguageError, match="has no public static method named 'nope'"):
+        call(executor, "java.lang.Math", "nope")
+    with pytest.raises(LanguageError, match="-parameters"):
+        call(executor, "java.lang.Math", "max", 1, kwargs={"b": 2})
+
+
+def test_user_exception_reaches_python_with_class_and_stack(executor: Any) -> None:
+    with pytest.raises(LanguageError) as e:
+        call(executor, STATS, "checked", -5)
+    err = e.value
+    assert err.type_name == "io.plait.examples.Stats$InvalidInputException"
+    assert err.message == "negative value -5"
+    assert err.language == "java"
+    assert err.stack.startswith("io.plait.examples.Stats$InvalidInputException: negative")
+    assert "at io.plait.examples.Stats.checked(Stats.java:" in err.stack
+
+
+def test_tensors_in_and_out(executor: Any) -> None:
+    [mean] = call(executor, STATS, "mean", np.array([1.0, 2.0, 6.0]))
+    assert mean == 3.0
+    [sums] = call(executor, STATS, "cumsum", np.arange(1, 5, dtype=np.int64))
+    assert isinstance(sums, np.ndarray) and sums.dtype == np.int64
+    assert sums.tolist() == [1, 3, 6, 10]
+    [scaled] = call(executor, STATS, "scale", np.array([0.5, 1.5]), 2)
+    assert scaled.dtype == np.float64 and scaled.tolist() == [1.0, 3.0]
+
+
+def test_large_tensor_is_read_in_place(executor: Any) -> None:
+    values = np.arange(1_000_000, dtype=np.float64)
+    [mean] = call(executor, STATS, "mean", values)
+    assert mean == pytest.approx(values.mean())
+
+
+def test_list_of_maps(executor: Any) -> None:
+    rows = [{"a": 2, "b": 3, "name": "x"}, {"a": 4, "b": 5, "name": "y"}]
+    [out] = call(executor, STATS, "withTotals", rows)
+    assert out == [{"a": 2, "b": 3, "name": "x", "total": 6},
+                   {"a": 4, "b": 5, "name": "y", "total": 20}]
+
+
+def test_several_returns_and_python_only_values(executor: Any) -> None:
+    assert call(executor, "java.util.List", "of", 1, "b", num_returns=2) == [1, "b"]
+    with pytest.raises(LanguageError, match="cannot read a Python-only value of type "
+                                            "'builtins.set'"):
+        call(executor, "java.util.Objects", "toString", {1, 2})
+
+
+def test_arrow_table_round_trip(executor: Any) -> None:
+    import pyarrow as pa
+
+    table = pa.table({"id": [1, 2, 3], "name": ["a", None, "c"]})
+    [back] = call(executor, "java.util.Objects", "requireNonNull", table)
+    assert isinstance(back, pa.Table)
+    assert back.to_pylist() == table.to_pylist()
+
+
+class FakeHost:
+    """HostApi's byte-level methods over a dict: what the bridge forwards Java's calls to."""
+
+    def __init__(self) -> None:
+        from plait._object_ref import ObjectRef, OwnerAddress
+
+        self.objects: dict[bytes, bytes] = {}
+        self.calls: list[tuple[Any, ...]] = []
+        self._ref = ObjectRef
+        self._owner = OwnerAddress
+
+    def _store(self, encoded: bytes) -> Any:
+        oid = len(self.objects).to_bytes(20, "big")
+        self.objects[oid] = encoded
+        return self._ref(oid, self._owner("ab" * 8, "127.0.0.1", 1, b"\x00" * 16))
+
+    def put(self, encoded: bytes) -> bytes:
+        return serialize(self._store(encoded)).to_bytes()
+
+    def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]:
+        refs = deserialize(encoded_refs)
+        if any(r.object_id not in self.objects for r in refs):
+            raise TimeoutError(f"Get timed out after {timeout_s}s.")
+        # store objects arrive as read-only views; the bridge passes them in place
+        return [memoryview(self.objects[r.object_id]) for r in refs]
+
+    def submit_task(self, language: str, name_parts: list[str], args: list[bytes],
+                    kwarg_names: list[str], num_returns: int,
+                    resources: dict[str, float]) -> bytes:
+        self.calls.append((language, name_parts, resources))
+        total = sum(deserialize(a) for a in args)
+        return serialize([self._store(serialize(total).to_bytes())]).to_bytes()
+
+    def create_actor(self, language: str, name_parts: list[str], args: list[bytes],
+                     kwarg_names: list[str], options: dict[str, Any]) -> bytes:
+        raise ValueError("no actors here")
+
+    def call_actor(self, encoded_handle: bytes, method: str, args: list[bytes],
+                   kwarg_names: list[str], num_returns: int) -> bytes:
+        raise ValueError("no actors here")
+
+    def get_actor(self, name: str, namespace: str) -> bytes:
+        raise AssertionError("named_actor_exists said no")
+
+    def kill_actor(self, encoded_handle: bytes) -> None:
+        pass
+
+    def named_actor_exists(self, name: str, namespace: str) -> bool:
+        return False
+
+
+def test_runtime_bridge_forwards_java_calls_to_the_host(built: None) -> None:
+    import jpype
+
+    from plait._java import bridge, jvm
+
+    jvm.start()
+    host = FakeHost()
+    bridge.install(host)
+    try:
+        plait = jpype.JClass("io.plait.Plait")
+        py_fn = jpype.JClass("io.plait.PyFunction")
+        ref = plait.put(jpype.JArray(jpype.JDouble)([1.5, 2.5]))
+        assert list(plait.get(ref)) == [1.5, 2.5]  # a tensor back as double[]
+        task = plait.task(py_fn.of("mod", "add", jpype.JClass("java.lang.Long")),
+                          jpype.JLong(2), jpype.JLong(3))
+        assert int(plait.get(task.setResource("CPU", 1.0).remote())) == 5
+        assert host.calls == [("python", ["mod", "add"], {"CPU": 1.0})]
+        assert not plait.getActor("nobody").isPresent()
+        with pytest.raises(jpype.JClass("io.plait.PlaitException"), match="no actors here"):
+            plait.actor(jpype.JClass("io.plait.PyActorClass").of("mod", "C")).remote()
+        object_ref = jpype.JClass("io.plait.ObjectRef")
+        ghost = object_ref.untyped(jpype.JArray(jpype.JByte)(b"\xff" * 20), ref.owner())
+        with pytest.raises(jpype.JClass("io.plait.PlaitException"), match="timed out"):
+            plait.get(ghost, 10)
+    finally:
+        bridge.uninstall()
