@@ -12,6 +12,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
+	@bash scripts/setup_java.sh
 	$(PY) examples/demo.py
 
 # Stops at the first failing step, in this order.

@@ -6,12 +6,16 @@ object store, and shows a remote error caught as its own type.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import plait
 import plait as ray
 
 
@@ -39,6 +43,26 @@ class Counter:
 @ray.remote
 def fails() -> None:
     raise ValueError("something went wrong remotely")
+
+
+def java_service_drives_python_actor(gcs_address: str) -> None:
+    """A Java program joins this cluster as a driver and calls a Python actor."""
+    here = Path(__file__).resolve().parent
+    jar = here.parent / "build" / "java-examples" / "plait-examples.jar"
+    print("\n-- a Java service (plait java) drives a Python actor on this cluster --")
+    out = subprocess.run([sys.executable, "-m", "plait._cli", "java", "--address", gcs_address,
+                          "-cp", str(jar), "io.plait.examples.ModelService"],
+                         cwd=here, capture_output=True, text=True, timeout=300)
+    print(out.stdout.rstrip())
+    if out.returncode != 0:
+        raise SystemExit(f"the Java service failed:\n{out.stderr[-3000:]}")
+
+    # And the other way: Python calls the JDK and keeps a Java object as an actor.
+    print("java.lang.Math.max(3, 7) from Python:",
+          ray.get(plait.java_function("java.lang.Math", "max").remote(3, 7)))
+    names = plait.java_actor_class("java.util.ArrayList").remote()
+    ray.get([names.add.remote(n) for n in ("ada", "grace")])
+    print("a java.util.ArrayList actor holds", ray.get(names.size.remote()), "names")
 
 
 def main() -> None:
@@ -69,6 +93,8 @@ def main() -> None:
 
     ready, pending = ray.wait([square.remote(3), square.remote(4)], num_returns=2, timeout=10)
     print("wait:", len(ready), "ready,", len(pending), "pending")
+
+    java_service_drives_python_actor(info["gcs_address"])
     ray.shutdown()
     print("done")
 
