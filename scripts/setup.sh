@@ -31,6 +31,8 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v ninja >/dev/null || missing+=(ninja-build)
 command -v g++ >/dev/null || missing+=(g++)
 dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
+# The C++ codec test reads the golden vectors (JSON) with nlohmann-json (header-only).
+dpkg -s nlohmann-json3-dev >/dev/null 2>&1 || missing+=(nlohmann-json3-dev)
 # Debian's own python3 ships venv and the C headers separately.
 "$PYTHON" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 "$PYTHON" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \

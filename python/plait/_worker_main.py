@@ -56,13 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     if ns.language != "python":
         from plait._core_worker.languages import make_language_executor
 
-        executor.language_executor = make_language_executor(
-            ns.language, shipped + list(job.code_search_path))
+        # Only what the job shipped (its explicit code_search_path): the rest of the
+        # path is the driver's Python path, no place to look for jars or libraries.
+        executor.language_executor = make_language_executor(ns.language, shipped)
+        # C++ and Java code call back into this core worker (Get, Put, tasks, actors).
         if ns.language == "java":
-            # Java tasks call back into this core worker through io.plait.Plait.
             from plait._java.bridge import install
 
             install(cw.host_api())
+        else:
+            executor.language_executor.set_host(cw.host_api())  # type: ignore[union-attr]
     set_core_worker(cw)
     executor.install_cancel_handler()
     cw.register_with_raylet()

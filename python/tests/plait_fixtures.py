@@ -37,3 +37,24 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def build_cpp_example() -> Any:
+    """Build examples/cpp into build/cpp-examples (incremental: fast when up to date);
+    returns the library's path."""
+    import os
+    import subprocess
+    import sys
+
+    out = ROOT / "build" / "cpp-examples"
+    # No optimization: the tests check correctness, and -O0 halves the build time.
+    env = {**os.environ, "PYTHON": sys.executable, "CMAKE_BUILD_TYPE": "None"}
+    proc = subprocess.run(["bash", str(ROOT / "examples" / "cpp" / "build.sh"), str(out)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    path = out / "libplait_example.so"
+    assert path.is_file()
+    return path

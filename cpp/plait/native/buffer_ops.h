@@ -10,29 +10,12 @@
 #include <string>
 #include <utility>
 
+#include "plait/codec/status.h"
+
 namespace plait::native {
 
-class Status {
- public:
-  enum class Code : std::uint8_t { kOk = 0, kInvalid = 1 };
-
-  Status() = default;
-  static Status OK() { return Status(); }
-  static Status Invalid(std::string message) {
-    return Status(Code::kInvalid, std::move(message));
-  }
-
-  bool ok() const { return code_ == Code::kOk; }
-  Code code() const { return code_; }
-  // Empty for an OK status.
-  const std::string& message() const { return message_; }
-
- private:
-  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
-
-  Code code_ = Code::kOk;
-  std::string message_;
-};
+// The one Status type of plait's C++ code (the codec's; see plait/codec/status.h).
+using ::plait::Status;
 
 // Copies src_size bytes from src into dst. The sizes must match exactly: a value written
 // into a shared-memory slot that is larger or smaller than the slot is a caller bug, and

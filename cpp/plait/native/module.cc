@@ -1,12 +1,16 @@
-// pybind11 bindings for plait._native. This file is the only place that knows about
-// Python: it turns Python buffers into byte ranges, calls the Status-returning core with
-// the GIL released, and turns a bad Status into ValueError.
+// pybind11 bindings for plait._native. This file and host_bridge.cc are the only places
+// that know about Python: they turn Python buffers into byte ranges, call the
+// Status-returning core with the GIL released, and turn failures into Python exceptions.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "plait/native/buffer_ops.h"
+#include "plait/native/cpp_runtime.h"
+#include "plait/native/host_bridge.h"
 
 #ifndef PLAIT_VERSION
 #define PLAIT_VERSION "0.0.0+unknown"
@@ -67,6 +71,145 @@ void CopyBufferPy(py::handle dst, py::handle src) {
   if (!status.ok()) throw py::value_error(status.message());
 }
 
+// plait._native.CppCallError: a C++ call failed (user code threw, or the call could not
+// be bound). plait._cpp turns it into LanguageError.
+py::object& CppCallErrorType() {
+  static py::object type;  // set at module init; lives as long as the module
+  return type;
+}
+
+[[noreturn]] void RaiseCallError(const CallError& error) {
+  py::object exc = CppCallErrorType()(error.type_name + ": " + error.message);
+  exc.attr("type_name") = error.type_name;
+  exc.attr("message") = error.message;
+  exc.attr("stack") = error.stack;
+  PyErr_SetObject(CppCallErrorType().ptr(), exc.ptr());
+  throw py::error_already_set();
+}
+
+// Results become bytes objects allocated at their final size, so the SDK's encoder
+// writes each result exactly once, straight into Python memory.
+class BytesSink : public ReturnSink {
+ public:
+  explicit BytesSink(std::size_t n) : outputs_(n) {}
+  std::uint8_t* Alloc(std::size_t index, std::size_t size) override {
+    py::gil_scoped_acquire gil;
+    PyObject* obj = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
+    if (obj == nullptr) {
+      PyErr_Clear();
+      return nullptr;
+    }
+    outputs_[index] = py::reinterpret_steal<py::object>(obj);
+    return reinterpret_cast<std::uint8_t*>(PyBytes_AS_STRING(obj));
+  }
+  py::list Take() {
+    py::list out;
+    for (auto& o : outputs_) out.append(o);
+    return out;
+  }
+
+ private:
+  std::vector<py::object> outputs_;
+};
+
+// The arguments of one call, exported from their Python objects for its duration (and
+// longer for those user code keeps: see HeldArg).
+class ArgExports {
+ public:
+  ArgExports(const py::sequence& args, const std::vector<std::string>& kwarg_names,
+             std::size_t num_returns) {
+    input.kwarg_names = kwarg_names;
+    input.num_returns = num_returns;
+    for (py::handle obj : args) {
+      auto* held = new HeldArg(obj);
+      held_.push_back(held);
+      input.args.push_back({held->data(), held->size(), held});
+    }
+  }
+  ~ArgExports() {
+    for (HeldArg* held : held_) held->Release();
+  }
+  CallInput input;
+
+ private:
+  std::vector<HeldArg*> held_;
+};
+
+class PyCppRuntime {
+ public:
+  explicit PyCppRuntime(py::object host) : runtime_(bridge_.table()) { bridge_.set_host(std::move(host)); }
+
+  void set_host(py::object host) { bridge_.set_host(std::move(host)); }
+
+  std::vector<std::string> LoadLibrary(const std::string& path) {
+    Result<std::vector<std::string>> names = Status::Unknown("not loaded");
+    {
+      // Static initializers of the library run here and may take a while.
+      py::gil_scoped_release release;
+      names = runtime_.LoadLibrary(path);
+    }
+    if (!names.ok()) throw py::value_error(names.status().message());
+    return *names;
+  }
+
+  std::vector<std::string> MethodNames(const std::string& cls) {
+    auto names = runtime_.MethodNames(cls);
+    if (!names.ok()) throw py::key_error(names.status().message());
+    return *names;
+  }
+
+  py::list CallFunction(const std::string& name, const py::sequence& args,
+                        const std::vector<std::string>& kwarg_names, std::size_t num_returns) {
+    ArgExports exports(args, kwarg_names, num_returns);
+    BytesSink sink(num_returns);
+    CallError error;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = runtime_.CallFunction(name, exports.input, &sink, &error);
+    }
+    if (!st.ok()) RaiseCallError(error);
+    return sink.Take();
+  }
+
+  void CreateActor(const std::string& cls, const py::sequence& args,
+                   const std::vector<std::string>& kwarg_names) {
+    ArgExports exports(args, kwarg_names, 0);
+    CallError error;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = runtime_.CreateActor(cls, exports.input, &error);
+    }
+    if (!st.ok()) RaiseCallError(error);
+  }
+
+  py::list CallMethod(const std::string& method, const py::sequence& args,
+                      const std::vector<std::string>& kwarg_names, std::size_t num_returns) {
+    ArgExports exports(args, kwarg_names, num_returns);
+    BytesSink sink(num_returns);
+    CallError error;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = runtime_.CallMethod(method, exports.input, &sink, &error);
+    }
+    if (!st.ok()) RaiseCallError(error);
+    return sink.Take();
+  }
+
+  void DestroyActor() {
+    py::gil_scoped_release release;
+    runtime_.DestroyActor();
+  }
+
+  CppRuntime& runtime() { return runtime_; }
+
+ private:
+  HostBridge bridge_;  // before runtime_: the libraries hold its table
+  CppRuntime runtime_;
+};
+
 }  // namespace
 }  // namespace plait::native
 
@@ -78,4 +221,31 @@ PYBIND11_MODULE(_native, m) {
         "Raises ValueError on a size mismatch, a read-only `dst` or a strided buffer.");
   m.def("version", []() { return std::string(PLAIT_VERSION); },
         "The plait version this extension was built for.");
+
+  using plait::native::PyCppRuntime;
+  plait::native::CppCallErrorType() = py::reinterpret_steal<py::object>(
+      PyErr_NewExceptionWithDoc("plait._native.CppCallError",
+                                "A C++ call failed: attributes type_name, message, stack.",
+                                PyExc_RuntimeError, nullptr));
+  m.attr("CppCallError") = plait::native::CppCallErrorType();
+  m.attr("CPP_ABI_VERSION") = PLAIT_ABI_VERSION;
+
+  py::class_<PyCppRuntime>(m, "CppRuntime",
+                           "Loads C++ libraries built with the plait SDK and calls what they\n"
+                           "registered, on encoded objects (docs/cross-language.md).")
+      .def(py::init<py::object>(), py::arg("host") = py::none())
+      .def("set_host", &PyCppRuntime::set_host, py::arg("host"))
+      .def("load_library", &PyCppRuntime::LoadLibrary, py::arg("path"))
+      .def("function_names", [](PyCppRuntime& r) { return r.runtime().FunctionNames(); })
+      .def("class_names", [](PyCppRuntime& r) { return r.runtime().ClassNames(); })
+      .def("method_names", &PyCppRuntime::MethodNames, py::arg("class_name"))
+      .def("call_function", &PyCppRuntime::CallFunction, py::arg("name"), py::arg("args"),
+           py::arg("kwarg_names"), py::arg("num_returns"))
+      .def("create_actor", &PyCppRuntime::CreateActor, py::arg("class_name"), py::arg("args"),
+           py::arg("kwarg_names"))
+      .def("call_method", &PyCppRuntime::CallMethod, py::arg("method"), py::arg("args"),
+           py::arg("kwarg_names"), py::arg("num_returns"))
+      .def("destroy_actor", &PyCppRuntime::DestroyActor)
+      .def_property_readonly("has_actor",
+                             [](PyCppRuntime& r) { return r.runtime().has_actor(); });
 }

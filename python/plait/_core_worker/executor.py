@@ -198,7 +198,12 @@ class TaskExecutor:
             return self.error_reply(spec, ValueError(
                 f"task {spec.name!r} declared num_returns={spec.num_returns} but produced "
                 f"{len(encoded)} values"))
-        return self._reply_from_serialized(spec, [EncodedObject(b) for b in encoded])
+        try:
+            return self._reply_from_serialized(spec, [EncodedObject(b) for b in encoded])
+        finally:
+            # Refs the foreign code gave up during the call stay held until the refs in
+            # its results are registered (above), so none is freed in between.
+            self.cw.host_api().flush_released()
 
     def _arg_buffers(self, spec: common_pb2.TaskSpec) -> list[Any]:
         """Arguments as encoded objects: inline bytes, or store views for refs."""
@@ -218,6 +223,8 @@ class TaskExecutor:
         if by_ref:
             for (i, _), buf in zip(by_ref, self.cw.get_encoded([r for _, r in by_ref])):
                 out[i] = buf
+                # The SDK releases every ref inside its arguments when the call ends.
+                self.cw.host_api().hold(refs_in(buf))
         return out
 
     # -- arguments and returns -----------------------------------------------------

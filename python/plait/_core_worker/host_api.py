@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from plait._codec import deserialize, serialize
+from plait._core_worker.context import task_context
 from plait._core_worker.encoded import EncodedObject, refs_in
 from plait._object_ref import ObjectRef
 from plait._proto import common_pb2, gcs_pb2
@@ -51,6 +52,7 @@ class HostApi:
     def __init__(self, cw: CoreWorker) -> None:
         self.cw = cw
         self._held: dict[bytes, list[ObjectRef]] = {}
+        self._released: list[ObjectRef] = []
         self._lock = threading.Lock()
 
     def hold(self, refs: Sequence[ObjectRef]) -> None:
@@ -59,14 +61,22 @@ class HostApi:
                 self._held.setdefault(r.object_id, []).append(r)
 
     def release(self, encoded_refs: bytes) -> None:
-        """Foreign code dropped these refs (one hold each)."""
+        """Foreign code dropped these refs (one hold each). Inside a task the holds go
+        only when the task's results are registered (flush_released), since a result may
+        contain a ref whose last foreign copy died as the function returned."""
         with self._lock:
             for r in _refs(deserialize(encoded_refs)):
                 held = self._held.get(r.object_id)
                 if held:
-                    held.pop()
+                    self._released.append(held.pop())
                     if not held:
                         del self._held[r.object_id]
+        if task_context.get() is None:
+            self.flush_released()
+
+    def flush_released(self) -> None:
+        with self._lock:
+            self._released.clear()
 
     def num_held(self) -> int:
         with self._lock:
