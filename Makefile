@@ -13,6 +13,7 @@ setup:
 
 demo: setup
 	@bash scripts/setup_java.sh
+	@PYTHON=$(PY) bash examples/cpp/build.sh build/cpp-examples >/dev/null
 	$(PY) examples/demo.py
 
 # Stops at the first failing step, in this order.

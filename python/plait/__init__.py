@@ -11,7 +11,13 @@
 """
 from __future__ import annotations
 
-from plait import exceptions
+import os as _os
+
+# plait starts its processes with subprocess (fork+exec) while gRPC threads run; gRPC's
+# fork handlers are not needed for that, and they log a line on every start.
+_os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
+from plait import exceptions  # noqa: E402
 from plait._actor import ActorClass, ActorHandle, ActorMethod, method
 from plait._cross_language import (
     CrossLanguageActorClass, CrossLanguageFunction, cpp_actor_class, cpp_function,
