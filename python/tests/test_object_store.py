@@ -281,3 +281,18 @@ def test_empty_object(store_dirs: tuple[str, str]) -> None:
     path = put(store, oid(1), b"")
     assert store.get(oid(1)) == (path, 0)
     assert map_object(path).size == 0
+
+
+def test_write_object_parts_writes_chunks_in_order(tmp_path: Path) -> None:
+    from plait._object_store.client import map_object, write_object_parts
+
+    parts = [b"head", memoryview(bytearray(b"\x00" * 60)), np.arange(1000, dtype=np.int64)]
+    size = 4 + 60 + 8000
+    path = str(tmp_path / "obj")
+    write_object_parts(path, size, parts)
+    buf = map_object(path)
+    assert buf.size == size
+    assert bytes(buf[:4]) == b"head"
+    assert np.array_equal(np.frombuffer(buf[64:], dtype=np.int64), np.arange(1000))
+    with pytest.raises(ValueError, match="add up to"):
+        write_object_parts(path, size + 1, parts)

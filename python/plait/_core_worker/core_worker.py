@@ -29,7 +29,7 @@ from plait._core_worker.reference_counter import (
     Decision, FreeOwned, ReferenceCounter, ReleaseBorrowed)
 from plait._ids import object_id_for, random_id
 from plait._object_ref import ObjectRef, OwnerAddress, set_ref_count_hook
-from plait._object_store.client import map_object, write_object
+from plait._object_store.client import map_object, write_object_parts
 from plait._proto import (
     common_pb2, gcs_pb2, gcs_pb2_grpc, raylet_pb2, raylet_pb2_grpc, worker_pb2,
     worker_pb2_grpc)
@@ -309,7 +309,7 @@ class CoreWorker:
             raise exc.ObjectStoreFullError(reply.error)
         if not reply.exists:
             await asyncio.get_running_loop().run_in_executor(
-                None, write_object, reply.path, size, so.write_to)
+                None, write_object_parts, reply.path, size, so.parts())
             await self.raylet.SealObject(raylet_pb2.SealObjectRequest(object_id=object_id))
 
     # -- objects: get / wait -----------------------------------------------------

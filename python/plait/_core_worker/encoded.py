@@ -35,6 +35,8 @@ class Encodable(Protocol):
 
     def to_bytes(self) -> bytes: ...
 
+    def parts(self) -> list[Any]: ...
+
 
 class EncodedObject:
     def __init__(self, data: bytes | memoryview) -> None:
@@ -46,6 +48,9 @@ class EncodedObject:
 
     def write_to(self, dest: memoryview) -> None:
         dest[: self.total_size()] = memoryview(self.data).cast("B")
+
+    def parts(self) -> list[Any]:
+        return [self.data]
 
     def to_bytes(self) -> bytes:
         return bytes(self.data)

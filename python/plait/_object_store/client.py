@@ -9,7 +9,8 @@ from __future__ import annotations
 import errno
 import mmap
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -43,6 +44,36 @@ def write_object(path: str, size: int, writer: Callable[[memoryview], None]) -> 
             mm.close()
         except BufferError:
             pass
+
+
+def write_object_parts(path: str, size: int, parts: Sequence[Any]) -> None:
+    """Create the object file at `path` from consecutive chunks with write(2).
+
+    On tmpfs this is about twice as fast as writing through a mapping: the kernel fills
+    each new page with the data once, where a mapping first zeroes it (allocation) and
+    then takes the copy. A full store fails here with OSError (ENOSPC), not SIGBUS.
+    """
+    views = [memoryview(p).cast("B") for p in parts]
+    total = sum(len(v) for v in views)
+    if total != size:
+        raise ValueError(f"object parts add up to {total} bytes, expected {size}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        pending = [v for v in views if len(v)]
+        while pending:
+            written = os.writev(fd, pending[:_IOV_MAX])
+            while written and pending:  # drop what went out; keep a partial chunk's rest
+                if written >= len(pending[0]):
+                    written -= len(pending[0])
+                    pending.pop(0)
+                else:
+                    pending[0] = pending[0][written:]
+                    written = 0
+    finally:
+        os.close(fd)
+
+
+_IOV_MAX = 1024
 
 
 def _allocate(fd: int, size: int) -> None:
