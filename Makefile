@@ -39,12 +39,10 @@ test-java: setup
 test-py: setup
 	$(VENV)/bin/pytest
 
-# Ray is only the yardstick: install it best effort, and never let it move the versions
-# plait's generated stubs depend on.
+# Ray is only the yardstick: bench/setup_ray.sh installs it into its own .venv-ray
+# (best effort), so it can never move the versions plait's generated stubs depend on.
 bench: setup
-	@$(PY) -m pip freeze | grep -iE '^(grpcio|protobuf|numpy|pyarrow)==' > $(VENV)/bench-constraints.txt
-	@$(PY) -m pip install -q "ray[default]" -c $(VENV)/bench-constraints.txt \
-		|| echo "make bench: could not install ray; benchmarking plait alone" >&2
+	@bash bench/setup_ray.sh
 	$(PY) bench/microbenchmark.py
 
 clean:

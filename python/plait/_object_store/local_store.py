@@ -264,11 +264,17 @@ class LocalObjectStore:
             entry = self._policy.remove(object_id)
             if entry is None:
                 return False
-            if entry.state is ObjectState.SPILLED:
-                _unlink(self._spill_path(object_id))
-            else:
-                _unlink(self.path_of(object_id))
-            return True
+            path = self._spill_path(object_id) if entry.state is ObjectState.SPILLED \
+                else self.path_of(object_id)
+            # Releasing a large tmpfs file's pages takes milliseconds: rename it aside
+            # under the lock (the id may be created again at once), unlink it outside.
+            doomed = f"{path}.freed-{os.urandom(4).hex()}"
+            try:
+                os.rename(path, doomed)
+            except FileNotFoundError:
+                return True
+        _unlink(doomed)
+        return True
 
     def stats(self) -> dict[str, int]:
         with self._lock:

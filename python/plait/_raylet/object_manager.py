@@ -283,11 +283,17 @@ class ObjectManager:
         for object_id in req.object_ids:
             if object_id in self._pulls:
                 self._freed_during_pull.add(object_id)
+        # Off the event loop: giving a large file's pages back blocks for milliseconds.
+        await asyncio.get_running_loop().run_in_executor(None, self._free_all,
+                                                         list(req.object_ids))
+        return raylet_pb2.FreeObjectsReply()
+
+    def _free_all(self, object_ids: list[bytes]) -> None:
+        for object_id in object_ids:
             try:
                 self._store.free(object_id)
             except OSError:
                 logger.exception("freeing object %s failed", object_id.hex())
-        return raylet_pb2.FreeObjectsReply()
 
     def stats(self) -> dict[str, int]:
         """used_bytes, capacity_bytes, num_objects (in memory), num_spilled, spilled_bytes."""
