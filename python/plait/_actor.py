@@ -143,7 +143,10 @@ class ActorMethod:
         cw = current_core_worker()
         check_call(h._signatures.get(self._name), args, kwargs,
                    f"actor method '{h._class_name}.{self._name}'")
-        desc = method_descriptor(h._language, h._class_name, self._name)
+        desc = h._descriptors.get(self._name)
+        if desc is None:
+            desc = h._descriptors[self._name] = method_descriptor(h._language, h._class_name,
+                                                                  self._name)
         task = new_task(cw, type_=common_pb2.ACTOR_TASK, function=desc, args=args,
                         kwargs=kwargs, num_returns=self._num_returns, resources={},
                         max_retries=0, name=f"{h._class_name}.{self._name}")
@@ -182,6 +185,7 @@ class ActorHandle:
         self._methods = methods
         self._signatures = signatures or {}
         self._language = language
+        self._descriptors: dict[str, common_pb2.FunctionDescriptor] = {}
 
     @staticmethod
     def from_info(info: common_pb2.ActorInfo) -> ActorHandle:

@@ -103,6 +103,7 @@ class CoreWorker:
         self.actor_submitter = ActorTaskSubmitter(self)
         self.executor: Any = None
         self._host_api: Any = None
+        self._address_pb: common_pb2.Address | None = None
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self, executor: Any = None) -> None:
@@ -137,7 +138,11 @@ class CoreWorker:
             self.store_dir = reply.store_dir
 
     def address_pb(self) -> common_pb2.Address:
-        return address_proto(self.address)
+        """Our address as a message (cached: it is copied into every task spec; callers
+        must not modify it)."""
+        if self._address_pb is None or self._address_pb.port != self.address.port:
+            self._address_pb = address_proto(self.address)
+        return self._address_pb
 
     def shutdown(self) -> None:
         if self._shutdown:
