@@ -112,7 +112,7 @@ def main() -> None:
     try:
         ray.get(fails.remote())
     except ValueError as e:
-        print("caught remote ValueError:", str(e).splitlines()[0])
+        print("caught remote ValueError:", str(e).splitlines()[-1])
 
     ready, pending = ray.wait([square.remote(3), square.remote(4)], num_returns=2, timeout=10)
     print("wait:", len(ready), "ready,", len(pending), "pending")
