@@ -5,6 +5,7 @@
     plait status [--address HOST:PORT]
     plait stop
     plait java -cp app.jar[:more.jar] com.example.Main [args...] [--address HOST:PORT]
+    plait conformance [--filter SUBSTR] [--languages python,cpp,java] [--suite DIR]
 """
 from __future__ import annotations
 
@@ -172,6 +173,15 @@ def cmd_java(ns: argparse.Namespace) -> int:
         plait.shutdown()
 
 
+def cmd_conformance(ns: argparse.Namespace) -> int:
+    """Run the cross-language conformance suite (docs/conformance.md)."""
+    from plait._conformance.main import run_and_report
+
+    return run_and_report(suite=ns.suite, name_filter=ns.filter,
+                          languages=[x for x in ns.languages.split(",") if x],
+                          report_dir=ns.report_dir, address=ns.address)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="plait", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -197,6 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     sj.add_argument("main", nargs="?", help="the class whose main(String[]) to run")
     sj.add_argument("args", nargs=argparse.REMAINDER, help="arguments for main")
     sj.set_defaults(fn=cmd_java)
+    sc = sub.add_parser("conformance", help="run the cross-language conformance suite")
+    sc.add_argument("--filter", help="only cases whose id (group/name) contains this")
+    sc.add_argument("--languages", default="python,cpp,java",
+                    help="comma-separated adapters to run (default: all)")
+    sc.add_argument("--suite", help="the conformance-tests directory (default: the "
+                    "checkout's)")
+    sc.add_argument("--report-dir", help="where report.html and report.xml go (default: "
+                    "the suite directory)")
+    sc.add_argument("--address", help="run on this cluster (default: a new local one)")
+    sc.set_defaults(fn=cmd_conformance)
     ss = sub.add_parser("status", help="show nodes and resources")
     ss.add_argument("--address")
     ss.set_defaults(fn=cmd_status)
