@@ -77,7 +77,7 @@ def _prepare_args(callee: str, op: dict[str, Any]) -> list[Any]:
     for i in op.get("put_args", []):
         args[i] = plait.put(args[i])
     for i in op.get("chain_args", []):
-        args[i] = _function(callee, "echo").remote(args[i])
+        args[i] = _function(callee, op.get("chain_via", "echo")).remote(args[i])
     for i in op.get("wrap_args", []):
         args[i] = [args[i]]
     return args
