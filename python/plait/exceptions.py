@@ -107,6 +107,10 @@ class RayActorError(RayError):
         self.cause = cause
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's default pickling passes only args (the message) to __init__.
+        return (type(self), (str(self), self.actor_id), self.__dict__)
+
 
 class ActorDiedError(RayActorError):
     pass
@@ -125,6 +129,9 @@ class TaskCancelledError(RayError):
         self.task_id = task_id
         super().__init__(message or f"Task {task_id} was cancelled.")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.task_id, str(self)), self.__dict__)
+
 
 class WorkerCrashedError(RayError):
     """The worker running the task died (and retries, if any, were used up)."""
@@ -134,6 +141,9 @@ class ObjectLostError(RayError):
     def __init__(self, object_id: str = "", message: str | None = None) -> None:
         self.object_id = object_id
         super().__init__(message or f"Object {object_id} is lost.")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.object_id, str(self)), self.__dict__)
 
 
 class OwnerDiedError(ObjectLostError):
