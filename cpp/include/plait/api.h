@@ -9,7 +9,13 @@
 // These go through the host API table (plait/abi.h) the worker handed the library when
 // it loaded it. Each call has a Try... form returning Result<...>; the short forms throw
 // plait::Exception, which a registered function may simply let escape: the task then
-// fails with that error.
+// fails with that error. A failure the runtime reports (a remote task's error, a Get
+// that timed out) keeps its Error: Status::error_info(), plait::Exception::error().
+//
+// Arguments known only at run time, and keyword arguments (for Python and Java callees;
+// C++ functions take positional arguments only):
+//
+//   plait::Task(plait::PyFunction("mymod", "f")).AddArgs(values).AddKwarg("k", 2).Remote();
 #pragma once
 
 #include <memory>
@@ -24,7 +30,9 @@
 
 namespace plait {
 
-// A failure from the runtime or a remote task, as an exception.
+// A failure from the runtime or a remote task, as an exception. error() is the remote
+// Error as reported (its type name, language, message and stack) when the runtime
+// reported one, else the SDK's own ("plait::HostError", ... with language "cpp").
 class Exception : public std::runtime_error {
  public:
   explicit Exception(ErrorInfo error)
@@ -35,7 +43,8 @@ class Exception : public std::runtime_error {
   ErrorInfo error_;
 };
 
-// Throws plait::Exception for a failed status (type name "plait::<code>").
+// Throws plait::Exception for a failed status: the runtime's Error when the status keeps
+// one (Status::error_info()), else type name "plait::<code>" and the status's message.
 void ThrowIfError(const Status& status);
 
 template <typename T>
@@ -137,6 +146,36 @@ inline ActorClassRef CppActorClass(std::string name) { return {{"cpp", {std::mov
 
 namespace internal {
 
+// A failed status that keeps the runtime's Error (type, language, message, stack).
+inline Status RemoteError(const ErrorInfo& error) {
+  return Status::HostError(error.type_name + ": " + error.message,
+                           std::make_shared<const ErrorInfo>(error));
+}
+
+// Keyword arguments of a call, in order; the host passes them after the positional ones.
+struct Kwargs {
+  std::vector<std::string> names;
+  Array values;
+
+  // Converts `value`; a failure is recorded in *args, so the call fails with it.
+  template <typename T>
+  void Add(std::string name, const T& value, Result<Array>* args) {
+    if (!args->ok()) return;
+    auto v = Converter<T>::ToValue(value);
+    if (!v.ok()) {
+      *args = v.status().WithContext("keyword argument '" + name + "'");
+      return;
+    }
+    names.push_back(std::move(name));
+    values.push_back(std::move(*v));
+  }
+};
+
+// Appends values to *args unless it already failed.
+inline void AppendArgs(Result<Array>* args, const Array& more) {
+  if (args->ok()) (*args)->insert((*args)->end(), more.begin(), more.end());
+}
+
 template <typename... A>
 Result<Array> ArgValues(A&&... args) {
   Array out;
@@ -166,12 +205,13 @@ struct GotValues {
 Result<HeldRef> HostPut(const Value& value);
 Result<GotValues> HostGet(const std::vector<ObjectRefData>& refs, double timeout_s);
 Result<std::vector<HeldRef>> HostSubmitTask(const FunctionRef& fn, const Array& args,
-                                            std::size_t num_returns, const Map& options);
+                                            const Kwargs& kwargs, std::size_t num_returns,
+                                            const Map& options);
 Result<ActorHandleData> HostCreateActor(const FunctionRef& cls, const Array& args,
-                                        const Map& options);
+                                        const Kwargs& kwargs, const Map& options);
 Result<std::vector<HeldRef>> HostCallActor(const ActorHandleData& handle,
                                            const std::string& method, const Array& args,
-                                           std::size_t num_returns);
+                                           const Kwargs& kwargs, std::size_t num_returns);
 Result<ActorHandleData> HostGetActor(const std::string& name, const std::string& ns);
 Status HostKillActor(const ActorHandleData& handle);
 
@@ -179,9 +219,7 @@ Status HostKillActor(const ActorHandleData& handle);
 template <typename T>
 Result<T> FromGot(const Value& v) {
   if constexpr (!std::is_same_v<T, ErrorInfo> && !std::is_same_v<T, Value>) {
-    if (const auto* e = v.get_if<ErrorInfo>()) {
-      return Status::HostError(e->type_name + ": " + e->message);
-    }
+    if (const auto* e = v.get_if<ErrorInfo>()) return RemoteError(*e);
   }
   T out{};
   PLAIT_RETURN_NOT_OK(Converter<T>::FromValue(v, &out));
@@ -202,7 +240,10 @@ ObjectRef<T> Put(const T& value) {
 }
 
 // Waits for the object (timeout_s < 0: forever). Tensors and Arrow data in the result
-// point into the object store and keep the object mapped while they live.
+// point into the object store and keep the object mapped while they live. A failed
+// task's object is a failed Result (its Error in status().error_info()), except for
+// T = Value or ErrorInfo, which receive the Error value itself; a timeout fails with
+// the runtime's GetTimeoutError.
 template <typename T>
 Result<T> TryGet(const ObjectRef<T>& ref, double timeout_s = -1) {
   PLAIT_ASSIGN_OR_RETURN(internal::GotValues got, internal::HostGet({ref.data()}, timeout_s));
@@ -232,11 +273,24 @@ class TaskCaller {
     resources_.emplace_back(Value(name), Value(amount));
     return *this;
   }
+  // Positional arguments known only at run time, after those given so far (and before
+  // those given to Remote()).
+  TaskCaller& AddArgs(const Array& args) {
+    internal::AppendArgs(&args_, args);
+    return *this;
+  }
+  // A keyword argument, passed after every positional one.
+  template <typename T>
+  TaskCaller& AddKwarg(std::string name, const T& value) {
+    kwargs_.Add(std::move(name), value, &args_);
+    return *this;
+  }
 
   template <typename... A>
   Result<ObjectRef<R>> TryRemote(A&&... more) {
     PLAIT_ASSIGN_OR_RETURN(Array args, Collect(std::forward<A>(more)...));
-    PLAIT_ASSIGN_OR_RETURN(auto refs, internal::HostSubmitTask(fn_, args, 1, resources_));
+    PLAIT_ASSIGN_OR_RETURN(auto refs,
+                           internal::HostSubmitTask(fn_, args, kwargs_, 1, resources_));
     if (refs.size() != 1) return Status::HostError("submit_task returned no ref");
     return ObjectRef<R>(std::move(refs[0]));
   }
@@ -257,6 +311,7 @@ class TaskCaller {
 
   FunctionRef fn_;
   Result<Array> args_;
+  internal::Kwargs kwargs_;
   Map resources_;
 };
 
@@ -274,9 +329,22 @@ class ActorTaskCaller {
   ActorTaskCaller(ActorHandleData handle, std::string method, Result<Array> args)
       : handle_(std::move(handle)), method_(std::move(method)), args_(std::move(args)) {}
 
+  // Positional arguments known only at run time, after those given so far.
+  ActorTaskCaller& AddArgs(const Array& args) {
+    internal::AppendArgs(&args_, args);
+    return *this;
+  }
+  // A keyword argument, passed after every positional one.
+  template <typename T>
+  ActorTaskCaller& AddKwarg(std::string name, const T& value) {
+    kwargs_.Add(std::move(name), value, &args_);
+    return *this;
+  }
+
   Result<ObjectRef<R>> TryRemote() {
     if (!args_.ok()) return args_.status();
-    PLAIT_ASSIGN_OR_RETURN(auto refs, internal::HostCallActor(handle_, method_, *args_, 1));
+    PLAIT_ASSIGN_OR_RETURN(auto refs,
+                           internal::HostCallActor(handle_, method_, *args_, kwargs_, 1));
     if (refs.size() != 1) return Status::HostError("call_actor returned no ref");
     return ObjectRef<R>(std::move(refs[0]));
   }
@@ -286,6 +354,7 @@ class ActorTaskCaller {
   ActorHandleData handle_;
   std::string method_;
   Result<Array> args_;
+  internal::Kwargs kwargs_;
 };
 
 class ActorHandle {
@@ -330,12 +399,24 @@ class ActorCreator {
     resources_.emplace_back(Value(name), Value(amount));
     return *this;
   }
+  // Constructor arguments known only at run time, after those given so far.
+  ActorCreator& AddArgs(const Array& args) {
+    internal::AppendArgs(&args_, args);
+    return *this;
+  }
+  // A keyword argument of the constructor, passed after every positional one.
+  template <typename T>
+  ActorCreator& AddKwarg(std::string name, const T& value) {
+    kwargs_.Add(std::move(name), value, &args_);
+    return *this;
+  }
 
   Result<ActorHandle> TryRemote() {
     if (!args_.ok()) return args_.status();
     Map options = options_;
     if (!resources_.empty()) options.emplace_back(Value("resources"), Value(resources_));
-    PLAIT_ASSIGN_OR_RETURN(ActorHandleData h, internal::HostCreateActor(cls_, *args_, options));
+    PLAIT_ASSIGN_OR_RETURN(ActorHandleData h,
+                           internal::HostCreateActor(cls_, *args_, kwargs_, options));
     return ActorHandle(std::move(h));
   }
   ActorHandle Remote() { return ValueOrThrow(TryRemote()); }
@@ -348,6 +429,7 @@ class ActorCreator {
 
   FunctionRef cls_;
   Result<Array> args_;
+  internal::Kwargs kwargs_;
   Map options_;
   Map resources_;
 };

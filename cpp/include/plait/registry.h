@@ -14,8 +14,10 @@
 // Arguments are converted with plait::Converter (plait/convert.h); a wrong count or type
 // fails the call with a clear message ("saxpy expects 3 arguments, got 2", "argument 2 of
 // saxpy: expected array of float64, got string"). A C++ exception thrown by the function
-// becomes the task's error, named by its C++ type (e.g. std::invalid_argument). For
-// num_returns > 1 a function returns a std::tuple (or a vector) of that many values.
+// becomes the task's error, named by its C++ type (e.g. std::invalid_argument); so does a
+// failed plait::Result<T> or plait::Status it returns, named by its code
+// (plait::Refused, plait::Invalid, ...). For num_returns > 1 a function returns a
+// std::tuple (or a vector) of that many values.
 #pragma once
 
 #include <functional>
@@ -79,13 +81,29 @@ inline Status CheckArity(const std::string& name, std::size_t expected, std::siz
                            std::to_string(got));
 }
 
+template <typename T>
+struct ResultOf : std::false_type {};
+template <typename T>
+struct ResultOf<Result<T>> : std::true_type {
+  using type = T;
+};
+
 // Calls fn with the converted arguments: by-value parameters get theirs moved in,
-// reference parameters bind to the tuple's elements.
+// reference parameters bind to the tuple's elements. A returned Result or Status that
+// failed is the call's failure.
 template <typename R, typename Call>
 Result<Value> ReturnOf(Call&& call) {
   if constexpr (std::is_void_v<R>) {
     call();
     return Value();
+  } else if constexpr (std::is_same_v<std::decay_t<R>, Status>) {
+    Status st = call();
+    if (!st.ok()) return st;
+    return Value();
+  } else if constexpr (ResultOf<std::decay_t<R>>::value) {
+    auto result = call();
+    if (!result.ok()) return result.status();
+    return Converter<typename ResultOf<std::decay_t<R>>::type>::ToValue(*result);
   } else {
     return Converter<std::decay_t<R>>::ToValue(call());
   }

@@ -7,12 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace plait {
+
+struct ErrorInfo;  // plait/codec/value.h: a failure as the runtime describes it
 
 class Status {
  public:
@@ -38,16 +41,28 @@ class Status {
     return Status(Code::kHostError, std::move(msg));
   }
   static Status Unknown(std::string msg) { return Status(Code::kUnknown, std::move(msg)); }
+  // A failure the runtime reported as an Error value (a failed remote task, a host call
+  // that raised, a timed-out Get): a HostError that keeps the Error itself, so callers
+  // see its type name, language, message and stack (error_info(), plait::Exception).
+  static Status HostError(std::string msg, std::shared_ptr<const ErrorInfo> error) {
+    Status st(Code::kHostError, std::move(msg));
+    st.error_info_ = std::move(error);
+    return st;
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   // Empty for an OK status.
   const std::string& message() const { return message_; }
+  // The runtime's Error behind this status (see HostError above), else null.
+  const std::shared_ptr<const ErrorInfo>& error_info() const { return error_info_; }
 
   // The same failure with `context` in front of the message ("argument 2 of saxpy: ...").
   Status WithContext(const std::string& context) const {
     if (ok()) return *this;
-    return Status(code_, context + ": " + message_);
+    Status st(code_, context + ": " + message_);
+    st.error_info_ = error_info_;
+    return st;
   }
 
   // "Invalid: message", for logs and test failures.
@@ -58,6 +73,7 @@ class Status {
 
   Code code_ = Code::kOk;
   std::string message_;
+  std::shared_ptr<const ErrorInfo> error_info_;
 };
 
 inline std::string Status::ToString() const {

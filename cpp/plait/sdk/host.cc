@@ -15,6 +15,7 @@ namespace plait {
 
 void ThrowIfError(const Status& status) {
   if (status.ok()) return;
+  if (status.error_info() != nullptr) throw Exception(*status.error_info());
   ErrorInfo error;
   static const char* const kNames[] = {"plait::OK",       "plait::Invalid",  "plait::TypeError",
                                        "plait::Refused",  "plait::NotFound", "plait::HostError",
@@ -52,13 +53,11 @@ Result<Value> DecodeOwned(const plait_host_api_t* host, const plait_owned_t& own
   return Decode(BufferView{owned.data, owned.size, Adopt(host, owned)});
 }
 
-// The failed call's error (an encoded Error value) as a Status.
+// The failed call's error (an encoded Error value) as a Status that keeps it.
 Status HostFailure(const plait_host_api_t* host, const plait_owned_t& error, const char* what) {
   auto decoded = DecodeOwned(host, error);
   if (decoded.ok()) {
-    if (const auto* e = decoded->get_if<ErrorInfo>()) {
-      return Status::HostError(e->type_name + ": " + e->message);
-    }
+    if (const auto* e = decoded->get_if<ErrorInfo>()) return RemoteError(*e);
   }
   return Status::HostError(std::string(what) + " failed (the host gave no readable error)");
 }
@@ -114,13 +113,15 @@ Result<ActorHandleData> Handle(const plait_host_api_t* host, const plait_owned_t
 struct TaskArgs {
   std::vector<std::string> name_parts;
   std::vector<const char*> name_ptrs;
+  std::vector<const char*> kwarg_ptrs;  // into the caller's Kwargs, alive for the call
   std::vector<std::vector<std::uint8_t>> args;
   std::vector<plait_bytes_t> arg_views;
   std::vector<std::uint8_t> options;
   plait_task_t task{};
 
   static Result<std::unique_ptr<TaskArgs>> Make(const FunctionRef& fn, const Array& args,
-                                                std::size_t num_returns, const Map& options) {
+                                                const Kwargs& kwargs, std::size_t num_returns,
+                                                const Map& options) {
     auto t = std::make_unique<TaskArgs>();
     t->name_parts = fn.name_parts;
     for (const auto& part : t->name_parts) t->name_ptrs.push_back(part.c_str());
@@ -128,6 +129,14 @@ struct TaskArgs {
       auto bytes = EncodeBytes(args[i]);
       if (!bytes.ok()) return bytes.status().WithContext("argument " + std::to_string(i + 1));
       t->args.push_back(std::move(*bytes));
+    }
+    for (std::size_t i = 0; i < kwargs.values.size(); ++i) {
+      auto bytes = EncodeBytes(kwargs.values[i]);
+      if (!bytes.ok()) {
+        return bytes.status().WithContext("keyword argument '" + kwargs.names[i] + "'");
+      }
+      t->args.push_back(std::move(*bytes));
+      t->kwarg_ptrs.push_back(kwargs.names[i].c_str());
     }
     for (const auto& a : t->args) t->arg_views.push_back(View(a));
     if (!options.empty()) {
@@ -138,8 +147,8 @@ struct TaskArgs {
     t->task.num_name_parts = t->name_ptrs.size();
     t->task.args = t->arg_views.data();
     t->task.num_args = t->arg_views.size();
-    t->task.kwarg_names = nullptr;
-    t->task.num_kwargs = 0;
+    t->task.kwarg_names = t->kwarg_ptrs.empty() ? nullptr : t->kwarg_ptrs.data();
+    t->task.num_kwargs = t->kwarg_ptrs.size();
     t->task.num_returns = num_returns;
     t->task.options = View(t->options);
     return t;
@@ -212,9 +221,10 @@ Result<GotValues> HostGet(const std::vector<ObjectRefData>& refs, double timeout
 }
 
 Result<std::vector<HeldRef>> HostSubmitTask(const FunctionRef& fn, const Array& args,
-                                                  std::size_t num_returns, const Map& options) {
+                                            const Kwargs& kwargs, std::size_t num_returns,
+                                            const Map& options) {
   PLAIT_ASSIGN_OR_RETURN(auto host, RequireHost());
-  PLAIT_ASSIGN_OR_RETURN(auto task, TaskArgs::Make(fn, args, num_returns, options));
+  PLAIT_ASSIGN_OR_RETURN(auto task, TaskArgs::Make(fn, args, kwargs, num_returns, options));
   plait_owned_t refs{}, error{};
   if (host->submit_task(host->ctx, &task->task, &refs, &error) != PLAIT_OK) {
     return HostFailure(host, error, "submit_task");
@@ -223,9 +233,9 @@ Result<std::vector<HeldRef>> HostSubmitTask(const FunctionRef& fn, const Array& 
 }
 
 Result<ActorHandleData> HostCreateActor(const FunctionRef& cls, const Array& args,
-                                        const Map& options) {
+                                        const Kwargs& kwargs, const Map& options) {
   PLAIT_ASSIGN_OR_RETURN(auto host, RequireHost());
-  PLAIT_ASSIGN_OR_RETURN(auto task, TaskArgs::Make(cls, args, 0, options));
+  PLAIT_ASSIGN_OR_RETURN(auto task, TaskArgs::Make(cls, args, kwargs, 0, options));
   plait_owned_t handle{}, error{};
   if (host->create_actor(host->ctx, &task->task, &handle, &error) != PLAIT_OK) {
     return HostFailure(host, error, "create_actor");
@@ -234,11 +244,11 @@ Result<ActorHandleData> HostCreateActor(const FunctionRef& cls, const Array& arg
 }
 
 Result<std::vector<HeldRef>> HostCallActor(const ActorHandleData& handle,
-                                                 const std::string& method, const Array& args,
-                                                 std::size_t num_returns) {
+                                           const std::string& method, const Array& args,
+                                           const Kwargs& kwargs, std::size_t num_returns) {
   PLAIT_ASSIGN_OR_RETURN(auto host, RequireHost());
   PLAIT_ASSIGN_OR_RETURN(auto handle_bytes, EncodeBytes(Value(handle)));
-  PLAIT_ASSIGN_OR_RETURN(auto task, TaskArgs::Make(FunctionRef{}, args, num_returns, {}));
+  PLAIT_ASSIGN_OR_RETURN(auto task, TaskArgs::Make(FunctionRef{}, args, kwargs, num_returns, {}));
   plait_owned_t refs{}, error{};
   if (host->call_actor(host->ctx, View(handle_bytes), method.c_str(), &task->task, &refs,
                        &error) != PLAIT_OK) {

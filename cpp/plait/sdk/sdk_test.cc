@@ -105,6 +105,15 @@ void Throws(std::int64_t code) {
 }
 PLAIT_REMOTE_AS("sdk_test.throws", Throws);
 
+Result<std::int64_t> Checked(std::int64_t x) {
+  if (x < 0) return Status::Refused("negative: " + std::to_string(x));
+  return x + 1;
+}
+PLAIT_REMOTE_AS("sdk_test.checked", Checked);
+
+Status Validate(std::string s) { return s.empty() ? Status::Invalid("empty") : Status::OK(); }
+PLAIT_REMOTE_AS("sdk_test.validate", Validate);
+
 Tensor kept;  // a view kept past the call
 void Keep(Tensor t) { kept = std::move(t); }
 PLAIT_REMOTE_AS("sdk_test.keep", Keep);
@@ -123,6 +132,26 @@ struct FakeHost {
   int holds = 0;  // ref holds the host placed and the SDK has not released
   std::map<std::string, std::vector<std::uint8_t>> store;
   std::vector<std::vector<std::uint8_t>*> live;  // buffers handed out, freed on release
+  // The last task submitted or actor method called.
+  std::string language, method;
+  std::vector<std::string> name_parts, kwarg_names;
+  std::vector<Value> args;
+
+  // Records a plait_task_t and answers with an encoded list of one new ref.
+  void Submitted(const plait_task_t* t, plait_owned_t* refs) {
+    language = t->language != nullptr ? t->language : "";
+    name_parts.assign(t->name_parts, t->name_parts + t->num_name_parts);
+    kwarg_names.assign(t->kwarg_names, t->kwarg_names + t->num_kwargs);
+    args.clear();
+    for (std::size_t i = 0; i < t->num_args; ++i) {
+      args.push_back(*Decode(BufferView{t->args[i].data, t->args[i].size, nullptr}));
+    }
+    ObjectRefData r{"task" + std::to_string(store.size()), {"node", "127.0.0.1", 1, "w"}};
+    store[r.object_id] = Encode(Value(nullptr))->ToBytes();
+    holds++;
+    auto* bytes = new std::vector<std::uint8_t>(Encode(Value(Array{Value(r)}))->ToBytes());
+    *refs = {bytes->data(), bytes->size(), bytes};
+  }
 };
 
 plait_host_api_t MakeHostTable(FakeHost* host) {
@@ -159,6 +188,17 @@ plait_host_api_t MakeHostTable(FakeHost* host) {
       h->holds += static_cast<int>(contained.size());
       values[i] = {bytes->data(), bytes->size(), bytes};
     }
+    return PLAIT_OK;
+  };
+  t.submit_task = [](void* ctx, const plait_task_t* task, plait_owned_t* refs, plait_owned_t*) {
+    static_cast<FakeHost*>(ctx)->Submitted(task, refs);
+    return PLAIT_OK;
+  };
+  t.call_actor = [](void* ctx, plait_bytes_t, const char* method, const plait_task_t* task,
+                    plait_owned_t* refs, plait_owned_t*) {
+    auto* h = static_cast<FakeHost*>(ctx);
+    h->method = method;
+    h->Submitted(task, refs);
     return PLAIT_OK;
   };
   auto count = [](plait_bytes_t refs) {
@@ -242,6 +282,19 @@ TEST_F(SdkAbiTest, ExceptionsAreNamedByTheirDynamicType) {
   EXPECT_EQ(results.type_name, "int");
 }
 
+TEST_F(SdkAbiTest, AFailedReturnedResultOrStatusIsTheCallsError) {
+  ASSERT_EQ(Call("sdk_test.checked", {Value(1)}), PLAIT_OK) << results.message;
+  EXPECT_EQ(results.Out(0), Value(2));
+  EXPECT_EQ(Call("sdk_test.checked", {Value(-1)}), PLAIT_ERROR);
+  EXPECT_EQ(results.type_name, "plait::Refused");
+  EXPECT_EQ(results.message, "negative: -1");
+  ASSERT_EQ(Call("sdk_test.validate", {Value("x")}), PLAIT_OK) << results.message;
+  EXPECT_EQ(results.Out(0), Value());
+  EXPECT_EQ(Call("sdk_test.validate", {Value("")}), PLAIT_ERROR);
+  EXPECT_EQ(results.type_name, "plait::Invalid");
+  EXPECT_EQ(results.message, "empty");
+}
+
 TEST_F(SdkAbiTest, AnArgumentViewKeptPastTheCallIsRetainedThenReleased) {
   ASSERT_EQ(Call("sdk_test.twice", {Value(1)}), PLAIT_OK);
   EXPECT_EQ(host.retained, 0);  // nothing kept: no host calls
@@ -285,6 +338,66 @@ TEST_F(SdkAbiTest, PutAndGetGoThroughTheHost) {
   ASSERT_FALSE(got.ok());
   EXPECT_NE(got.status().message().find("builtins.KeyError"), std::string::npos);
   EXPECT_THROW(Get(missing), Exception);
+}
+
+TEST_F(SdkAbiTest, RemoteErrorsKeepTheirTypeLanguageAndStack) {
+  ErrorInfo boom{"builtins.ValueError", "boom", "python", "Traceback: ...", nullptr, std::nullopt};
+  ObjectRef<std::int64_t> failed = Put(boom).As<std::int64_t>();  // a failed task's object
+
+  auto got = TryGet(failed);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Status::Code::kHostError);
+  EXPECT_EQ(got.status().message(), "builtins.ValueError: boom");
+  ASSERT_NE(got.status().error_info(), nullptr);
+  EXPECT_EQ(*got.status().error_info(), boom);
+  EXPECT_EQ(got.status().WithContext("in f").error_info(), got.status().error_info());
+  try {
+    Get(failed);
+    ADD_FAILURE() << "Get of a failed object did not throw";
+  } catch (const Exception& e) {
+    EXPECT_EQ(e.error(), boom);  // type, language, message and stack as the runtime said
+    EXPECT_STREQ(e.what(), "builtins.ValueError: boom");
+  }
+  // A Value receives the Error value itself.
+  EXPECT_EQ(Get(failed.As<Value>()), Value(boom));
+
+  // A failed host call (here: an unknown object) keeps the host's Error too.
+  auto missing = TryGet(ObjectRef<std::int64_t>(ObjectRefData{"nope", {"n", "i", 1, "w"}}));
+  ASSERT_FALSE(missing.ok());
+  ASSERT_NE(missing.status().error_info(), nullptr);
+  EXPECT_EQ(missing.status().error_info()->type_name, "builtins.KeyError");
+  EXPECT_EQ(missing.status().error_info()->language, "python");
+}
+
+TEST_F(SdkAbiTest, RunTimeArgumentsAndKeywordArgumentsReachTheHost) {
+  auto ref = Task(PyFunction("mod", "fn"), 1)
+                 .AddArgs({Value("a"), Value(2.5)})
+                 .AddKwarg("k", std::string("v"))
+                 .TryRemote(true);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_EQ(host.language, "python");
+  EXPECT_EQ(host.name_parts, (std::vector<std::string>{"mod", "fn"}));
+  // Positional (Task's, AddArgs', Remote's), then keyword values; names for the last ones.
+  EXPECT_EQ(host.args, (std::vector<Value>{Value(1), Value("a"), Value(2.5), Value(true), Value("v")}));
+  EXPECT_EQ(host.kwarg_names, (std::vector<std::string>{"k"}));
+
+  ActorHandle actor{ActorHandleData{}};
+  auto method_ref = actor.Task("add").AddArgs({Value(1)}).AddKwarg("by", 2).TryRemote();
+  ASSERT_TRUE(method_ref.ok()) << method_ref.status().ToString();
+  EXPECT_EQ(host.method, "add");
+  EXPECT_EQ(host.args, (std::vector<Value>{Value(1), Value(2)}));
+  EXPECT_EQ(host.kwarg_names, (std::vector<std::string>{"by"}));
+
+  // Without keyword arguments the host gets none.
+  ASSERT_TRUE(Task(CppFunction("f")).AddArgs({}).TryRemote().ok());
+  EXPECT_TRUE(host.args.empty());
+  EXPECT_TRUE(host.kwarg_names.empty());
+
+  // A keyword value that cannot convert fails the call, naming the argument.
+  auto bad = Task(CppFunction("f")).AddKwarg("x", Value(PythonOnly{"builtins.set"})).TryRemote();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("keyword argument 'x'"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST_F(SdkAbiTest, EveryRefHoldIsReleasedWhenTheLastObjectRefGoes) {
