@@ -81,6 +81,20 @@ def test_error_in_dependency_propagates() -> None:
         plait.get(downstream)
 
 
+def test_get_raises_a_failed_object_without_waiting_for_the_rest() -> None:
+    @plait.remote
+    def slow() -> int:
+        time.sleep(30)
+        return 1
+
+    pending = slow.remote()
+    t0 = time.monotonic()
+    with pytest.raises(ValueError, match="early"):
+        plait.get([pending, fail.remote("early")], timeout=20)
+    assert time.monotonic() - t0 < 10  # as Ray: the error, not a wait for `slow`
+    plait.cancel(pending, force=True)
+
+
 def test_top_level_refs_are_resolved_nested_refs_are_not() -> None:
     r = plait.put(41)
     assert plait.get(add.remote(r, 1)) == 42

@@ -55,6 +55,11 @@ def ref_proto(ref: ObjectRef) -> common_pb2.ObjectRefProto:
     return common_pb2.ObjectRefProto(object_id=ref.object_id, owner=address_proto(ref.owner))
 
 
+def holds_error(obj: StoredObject) -> bool:
+    """Whether the object is a failure (errors are always inline)."""
+    return obj.is_error or (obj.data is not None and is_error_value(obj.data))
+
+
 def stored_from_return(ro: common_pb2.ReturnObject, is_error: bool = False) -> StoredObject:
     if ro.in_store:
         return StoredObject(data=None, in_store=True, node_id=ro.node_id, size=ro.size,
@@ -359,28 +364,36 @@ class CoreWorker:
                 return
 
     def wait_stored(self, refs: Sequence[ObjectRef], num_returns: int,
-                    timeout: float | None) -> dict[int, StoredObject]:
-        """Block until num_returns of refs are ready (or timeout); index -> object."""
+                    timeout: float | None, stop_on_error: bool = False
+                    ) -> dict[int, StoredObject]:
+        """Block until num_returns of refs are ready (or timeout); index -> object.
+
+        With stop_on_error, return as soon as one of them holds an error (as Ray's get
+        does: the caller raises it without waiting for the rest)."""
         ready: dict[int, StoredObject] = {}
         cond = threading.Condition()
         cancels: list[Callable[[], None]] = []
+        failed = False
 
         def make_cb(i: int) -> Callable[[StoredObject], None]:
             def cb(obj: StoredObject) -> None:
+                nonlocal failed
                 with cond:
                     ready[i] = obj
+                    if stop_on_error and holds_error(obj):
+                        failed = True
                     cond.notify_all()
             return cb
 
         for i, r in enumerate(refs):
             cancels.append(self.resolve(r, make_cb(i)))
-            if len(ready) >= num_returns:
+            if len(ready) >= num_returns or failed:
                 break
         deadline = None if timeout is None else time.monotonic() + timeout
         blocked = False
         try:
             with cond:
-                while len(ready) < num_returns:
+                while len(ready) < num_returns and not failed:
                     if not blocked and self.executor is not None:
                         blocked = True
                         self.executor.notify_blocked(True)
@@ -396,7 +409,10 @@ class CoreWorker:
         return ready
 
     def get(self, refs: Sequence[ObjectRef], timeout: float | None = None) -> list[Any]:
-        stored = self.wait_stored(refs, len(refs), timeout)
+        stored = self.wait_stored(refs, len(refs), timeout, stop_on_error=True)
+        errors = [i for i in sorted(stored) if holds_error(stored[i])]
+        if errors:
+            self.values_of([stored[errors[0]]], [refs[errors[0]]])  # raises the error
         if len(stored) < len(refs):
             missing = [refs[i].hex() for i in range(len(refs)) if i not in stored][:3]
             raise exc.GetTimeoutError(
