@@ -266,3 +266,16 @@ def test_code_search_path_loads_plait_libraries_in_directories(library: Path,
     assert "saxpy" in ex.registered_names
     with pytest.raises(ValueError, match="cannot load"):
         CppExecutor([str(tmp_path / "missing.so")])
+
+
+def test_code_search_path_skips_other_languages_files(library: Path, tmp_path: Path) -> None:
+    from plait._cpp.executor import CppExecutor
+
+    # One job's path holds every language's code: C++ workers load only the libraries.
+    (tmp_path / "app.jar").write_bytes(b"PK\x03\x04 not ELF")
+    (tmp_path / "mod.py").write_text("x = 1")
+    ex = CppExecutor.for_code_search_path([str(tmp_path / "app.jar"), str(library),
+                                           str(tmp_path / "mod.py")])
+    assert "saxpy" in ex.registered_names
+    with pytest.raises(ValueError, match="cannot load"):  # a listed library must load
+        CppExecutor.for_code_search_path([str(tmp_path / "missing.so")])

@@ -23,15 +23,22 @@ _LANGUAGE = "cpp"
 _NOT_PLAIT = "exports no plait_module_init"
 
 
+def _is_shared_library(path: Path) -> bool:
+    """Named like a shared library: x.so, x.so.1 (or x.dylib)."""
+    return path.suffix in (".so", ".dylib") or ".so." in path.name
+
+
 def find_libraries(code_search_path: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(listed files, files found in listed directories): every *.so, sorted per directory."""
+    """(listed files, files found in listed directories): every *.so, sorted per directory.
+    Listed files not named like shared libraries (a jar, a Python module) are other
+    languages' code on the same job's path: skipped."""
     listed: list[str] = []
     scanned: list[str] = []
     for entry in code_search_path:
         path = Path(entry)
         if path.is_dir():
             scanned.extend(str(p.resolve()) for p in sorted(path.glob("*.so")) if p.is_file())
-        else:
+        elif _is_shared_library(path):
             listed.append(str(path.resolve()))
     return listed, scanned
 
