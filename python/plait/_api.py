@@ -247,7 +247,13 @@ def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True
     cw = current_core_worker()
     if object_ref.owner.worker_id != cw.worker_id:
         raise ValueError("plait.cancel() only cancels tasks submitted by this process.")
-    cw.io.run(cw.task_submitter.cancel(object_ref.task_id(), force), timeout=30)
+    task_id = object_ref.task_id()
+
+    async def cancel_task() -> None:
+        if not await cw.actor_submitter.cancel(task_id, force):
+            await cw.task_submitter.cancel(task_id, force)
+
+    cw.io.run(cancel_task(), timeout=30)
 
 
 def get_actor(name: str, namespace: str | None = None) -> ActorHandle:

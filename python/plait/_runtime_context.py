@@ -20,6 +20,21 @@ class RuntimeContext:
         ctx = task_context.get()
         return ctx.task_id.hex() if ctx and ctx.task_id else None
 
+    def get_task_name(self) -> str | None:
+        ctx = task_context.get()
+        return ctx.name if ctx and ctx.task_id else None
+
+    def is_canceled(self) -> bool:
+        """Whether plait.cancel() was called on the running task (an actor call on a
+        sync or threaded actor is not interrupted; it can poll this and stop early)."""
+        cw = current_core_worker()
+        ctx = task_context.get()
+        if cw.executor is None or ctx is None:
+            raise RuntimeError("is_canceled() is only available inside a task or actor call")
+        if getattr(cw.executor, "_actor_loop", None) is not None:
+            raise RuntimeError("is_canceled() is not supported in an async actor")
+        return bool(cw.executor.is_cancelled(ctx.task_id))
+
     def get_actor_id(self) -> str | None:
         ctx = task_context.get()
         if ctx and ctx.actor_id:

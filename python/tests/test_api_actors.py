@@ -243,3 +243,68 @@ def test_async_actor_can_await_object_refs() -> None:
     a = Awaiter.remote()
     assert plait.get(a.total.remote([slow_value.remote(), slow_value.remote()]),
                      timeout=30) == 10
+
+
+def test_cancel_actor_calls() -> None:
+    @plait.remote
+    def later(x: float) -> float:
+        time.sleep(x)
+        return 0.0
+
+    @plait.remote
+    class Worker:
+        def __init__(self) -> None:
+            self.saw_cancel = False
+
+        def poll(self, seconds: float) -> str:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                if plait.get_runtime_context().is_canceled():
+                    self.saw_cancel = True
+                    return "stopped early"
+                time.sleep(0.02)
+            return "ran to the end"
+
+        def sleep(self, seconds: float) -> str:
+            time.sleep(seconds)
+            return "done"
+
+        def saw(self) -> bool:
+            return self.saw_cancel
+
+    w = Worker.remote()
+    assert plait.get(w.saw.remote(), timeout=20) is False
+    running = w.poll.remote(20)           # running on the actor when cancelled
+    queued = w.sleep.remote(0)            # sent, waiting behind `running`
+    waiting = w.sleep.remote(later.remote(1))  # still waiting for its argument
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    for ref in (waiting, queued, running):
+        plait.cancel(ref)
+    for ref in (running, queued, waiting):
+        with pytest.raises(exc.TaskCancelledError):
+            plait.get(ref, timeout=20)
+    assert time.monotonic() - t0 < 10
+    # The running call was not interrupted: it saw the flag and stopped on its own, and
+    # the actor lives on with its state.
+    assert plait.get(w.saw.remote(), timeout=20) is True
+    with pytest.raises(ValueError, match="force=True is not supported for actor tasks"):
+        plait.cancel(w.sleep.remote(1), force=True)
+
+    @plait.remote
+    class AsyncWorker:
+        async def sleep(self, seconds: float) -> str:
+            await asyncio.sleep(seconds)
+            return "done"
+
+        async def ping(self) -> str:
+            return "pong"
+
+    a = AsyncWorker.remote()
+    assert plait.get(a.ping.remote(), timeout=20) == "pong"
+    ref = a.sleep.remote(30)
+    time.sleep(0.2)
+    plait.cancel(ref)
+    with pytest.raises(exc.TaskCancelledError):
+        plait.get(ref, timeout=10)  # its coroutine was cancelled: no 30 s wait
+    assert plait.get(a.ping.remote(), timeout=10) == "pong"

@@ -236,6 +236,29 @@ def test_cancel_queued_and_running_tasks() -> None:
         plait.get(forced, timeout=20)
 
 
+def test_cancel_tasks_that_have_not_started() -> None:
+    @plait.remote(num_cpus=2)
+    def hog(x: Any = None) -> int:
+        time.sleep(30)
+        return 1
+
+    running = hog.remote()              # holds both CPUs
+    queued = hog.remote()               # waits for CPUs
+    waiting = add.remote(running, 1)    # waits for its argument
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    plait.cancel(queued)
+    plait.cancel(waiting)
+    for ref in (queued, waiting):
+        with pytest.raises(exc.TaskCancelledError, match="^Task [0-9a-f]+ was cancelled.$"):
+            plait.get(ref, timeout=10)
+    assert time.monotonic() - t0 < 5
+    plait.cancel(running, force=True)
+    with pytest.raises(exc.TaskCancelledError):
+        plait.get(running, timeout=20)
+    assert plait.get(add.remote(1, 1), timeout=30) == 2  # the CPUs are free again
+
+
 def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
     marker = tmp_path / "died-once"
 

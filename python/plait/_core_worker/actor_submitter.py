@@ -19,7 +19,9 @@ from plait import exceptions as exc
 from plait._codec import ErrorInfo, deserialize
 from plait._core_worker.errors import error_object, exception_from
 from plait._core_worker.memory_store import StoredObject
-from plait._core_worker.task_spec import PendingTask, fail_task, finish_task, resolve_owned_deps
+from plait._core_worker.task_spec import (
+    DepsCancelled, PendingTask, fail_task, finish_task, resolve_owned_deps, stop_waiting_for_deps,
+    wait_for_deps)
 from plait._ids import random_id
 from plait._proto import common_pb2, gcs_pb2, raylet_pb2, raylet_pb2_grpc, worker_pb2
 
@@ -41,6 +43,8 @@ class ActorState:
     sending: bool = False
     wake: asyncio.Event | None = None
     lease: tuple[bytes, str] | None = None  # (lease id, raylet) when we created it
+    # Taken off the queue, waiting for its arguments before it gets a sequence number.
+    resolving_task: PendingTask | None = None
 
 
 class ActorTaskSubmitter:
@@ -206,7 +210,13 @@ class ActorTaskSubmitter:
             while st.queue and st.address is not None and st.dead_cause is None:
                 task = st.queue.popleft()
                 if task.owned_deps:
-                    failed = await resolve_owned_deps(self.cw, task)
+                    st.resolving_task = task
+                    try:
+                        failed = await wait_for_deps(self.cw, task)
+                    except DepsCancelled:
+                        continue
+                    finally:
+                        st.resolving_task = None
                     if failed is not None:
                         fail_task(self.cw, task, failed)
                         continue
@@ -265,6 +275,43 @@ class ActorTaskSubmitter:
             f"The actor {st.actor_id.hex()} died before or while running "
             f"{task.spec.actor_task.method_name!r}: {st.dead_cause}", st.actor_id.hex())
         fail_task(self.cw, task, error_object(err))
+
+    # -- cancel -------------------------------------------------------------------------
+    def _find(self, task_id: bytes) -> tuple[ActorState, PendingTask, bool] | None:
+        """The actor call with this id that has not finished, and whether it was sent."""
+        for st in self.actors.values():
+            task = st.in_flight.get(task_id)
+            if task is not None:
+                return st, task, True
+            for task in (*st.queue, st.resolving_task):
+                if task is not None and task.spec.task_id == task_id:
+                    return st, task, False
+        return None
+
+    async def cancel(self, task_id: bytes, force: bool) -> bool:
+        """Cancel an actor call as Ray does: one not yet started never runs; a running one
+        is not interrupted (actors have state) but reports TaskCancelledError, except in an
+        async actor, where its coroutine is cancelled. False if no such call is pending."""
+        found = self._find(task_id)
+        if found is None:
+            return False
+        if force:
+            raise ValueError("force=True is not supported for actor tasks.")
+        st, task, sent = found
+        task.cancelled = True
+        if not sent:
+            if task in st.queue:
+                st.queue.remove(task)
+            stop_waiting_for_deps(task)
+            fail_task(self.cw, task, error_object(exc.TaskCancelledError(task_id.hex())))
+            return True
+        if st.address is not None:
+            try:
+                await self.cw.worker_stub(st.address).CancelTask(
+                    worker_pb2.CancelTaskRequest(task_id=task_id, force=False), timeout=10)
+            except grpc.RpcError:
+                pass  # the actor is gone: the call fails with ActorDiedError anyway
+        return True
 
     # -- kill ---------------------------------------------------------------------------
     async def kill(self, actor_id: bytes, no_restart: bool = True) -> None:

@@ -448,8 +448,19 @@ class TaskExecutor:
             return await loop.run_in_executor(None, self._returns_reply, spec, result)
 
     # -- cancellation ------------------------------------------------------------------
+    def is_cancelled(self, task_id: bytes) -> bool:
+        return task_id in self._cancelled
+
     def cancel(self, task_id: bytes, force: bool) -> bool:
         self._cancelled.add(task_id)
+        if self._actor is not None:
+            # An actor call is never interrupted (the actor's state would be left half
+            # updated): a queued one will not start, a running one reports cancelled when
+            # it ends; only an async actor's coroutine is cancelled, as in Ray.
+            fut = self._async_running.get(task_id)
+            if fut is not None and self._actor_loop is not None:
+                self._actor_loop.call_soon_threadsafe(fut.cancel)
+            return True
         if force:
             asyncio.get_running_loop().call_later(0.05, os._exit, 1)
             return True

@@ -30,6 +30,8 @@ class PendingTask:
     # Keeps the ObjectRefs of args alive while the task is queued (arg refs the user drops).
     keepalive: list[Any] = field(default_factory=list)
     pushed_to: Any = None
+    # While its submitter waits for its arguments: that wait (a cancel stops it).
+    resolving: asyncio.Future[StoredObject | None] | None = None
 
 
 def build_args(cw: CoreWorker, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -104,6 +106,29 @@ def make_return_refs(cw: CoreWorker, task: PendingTask) -> list[ObjectRef]:
     return refs
 
 
+class DepsCancelled(Exception):
+    """The task was cancelled while it waited for its arguments."""
+
+
+async def wait_for_deps(cw: CoreWorker, task: PendingTask) -> StoredObject | None:
+    """resolve_owned_deps, stopped (DepsCancelled) when the task is cancelled meanwhile:
+    a cancelled task unpins its arguments, so they may never become ready."""
+    task.resolving = asyncio.ensure_future(resolve_owned_deps(cw, task))
+    try:
+        return await task.resolving
+    except asyncio.CancelledError:
+        if task.cancelled and task.resolving.cancelled():
+            raise DepsCancelled() from None
+        raise
+    finally:
+        task.resolving = None
+
+
+def stop_waiting_for_deps(task: PendingTask) -> None:
+    if task.resolving is not None:
+        task.resolving.cancel()
+
+
 async def resolve_owned_deps(cw: CoreWorker, task: PendingTask) -> StoredObject | None:
     """Wait for the top-level ref args we own; inline small ready values into the spec.
 
@@ -118,7 +143,14 @@ async def resolve_owned_deps(cw: CoreWorker, task: PendingTask) -> StoredObject 
             loop.call_soon_threadsafe(resolve_future, fut, o)
 
         got = cw.memory_store.on_ready(oid, cb)
-        obj = got if got is not None else await fut
+        if got is not None:
+            obj = got
+        else:
+            try:
+                obj = await fut
+            except asyncio.CancelledError:
+                cw.memory_store.remove_waiter(oid, cb)
+                raise
         if obj.is_error:
             return obj
         if not obj.in_store and obj.data is not None:

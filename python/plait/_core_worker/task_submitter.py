@@ -16,7 +16,8 @@ import grpc
 
 from plait import exceptions as exc
 from plait._core_worker.errors import error_object
-from plait._core_worker.task_spec import PendingTask, fail_task, finish_task, resolve_owned_deps
+from plait._core_worker.task_spec import (
+    DepsCancelled, PendingTask, fail_task, finish_task, stop_waiting_for_deps, wait_for_deps)
 from plait._ids import random_id
 from plait._proto import common_pb2, raylet_pb2, raylet_pb2_grpc, worker_pb2
 
@@ -74,7 +75,10 @@ class NormalTaskSubmitter:
     async def _submit(self, task: PendingTask) -> None:
         self.tasks[task.spec.task_id] = task
         if task.owned_deps:
-            failed = await resolve_owned_deps(self.cw, task)
+            try:
+                failed = await wait_for_deps(self.cw, task)
+            except DepsCancelled:
+                return
             if failed is not None:
                 self._complete_failed(task, failed)
                 return
@@ -275,6 +279,7 @@ class NormalTaskSubmitter:
         task.cancelled = True
         lease = task.pushed_to
         if lease is None:
+            stop_waiting_for_deps(task)
             for state in self.keys.values():
                 if task in state.queue:
                     state.queue.remove(task)
