@@ -185,14 +185,16 @@ class FakeHost:
     def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]:
         refs = deserialize(encoded_refs)
         if any(r.object_id not in self.objects for r in refs):
-            raise TimeoutError(f"Get timed out after {timeout_s}s.")
+            from plait.exceptions import GetTimeoutError
+
+            raise GetTimeoutError(f"Get timed out after {timeout_s}s.")
         # store objects arrive as read-only views; the bridge passes them in place
         return [memoryview(self.objects[r.object_id]) for r in refs]
 
     def submit_task(self, language: str, name_parts: list[str], args: list[bytes],
                     kwarg_names: list[str], num_returns: int,
                     resources: dict[str, float]) -> bytes:
-        self.calls.append((language, name_parts, resources))
+        self.calls.append((language, name_parts, list(kwarg_names), resources))
         total = sum(deserialize(a) for a in args)
         return serialize([self._store(serialize(total).to_bytes())]).to_bytes()
 
@@ -230,13 +232,17 @@ def test_runtime_bridge_forwards_java_calls_to_the_host(built: None) -> None:
         task = plait.task(py_fn.of("mod", "add", jpype.JClass("java.lang.Long")),
                           jpype.JLong(2), jpype.JLong(3))
         assert int(plait.get(task.setResource("CPU", 1.0).remote())) == 5
-        assert host.calls == [("python", ["mod", "add"], {"CPU": 1.0})]
+        kw_task = plait.task(py_fn.of("mod", "add"), jpype.JLong(2))
+        kw_task.setKwarg("b", jpype.JLong(4))
+        assert int(plait.get(kw_task.remote())) == 6  # keyword values follow the positional
+        assert host.calls == [("python", ["mod", "add"], [], {"CPU": 1.0}),
+                              ("python", ["mod", "add"], ["b"], {})]
         assert not plait.getActor("nobody").isPresent()
         with pytest.raises(jpype.JClass("io.plait.PlaitException"), match="no actors here"):
             plait.actor(jpype.JClass("io.plait.PyActorClass").of("mod", "C")).remote()
         object_ref = jpype.JClass("io.plait.ObjectRef")
         ghost = object_ref.untyped(jpype.JArray(jpype.JByte)(b"\xff" * 20), ref.owner())
-        with pytest.raises(jpype.JClass("io.plait.PlaitException"), match="timed out"):
+        with pytest.raises(jpype.JClass("io.plait.GetTimeoutException"), match="timed out"):
             plait.get(ghost, 10)
     finally:
         bridge.uninstall()

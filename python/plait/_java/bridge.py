@@ -5,8 +5,9 @@ runtime through the Java interface io.plait.runtime.RuntimeBridge; RuntimeBridge
 implements it with JPype and forwards each call, as bytes, to a host object with HostApi's
 byte-level methods (plait._core_worker.host_api.HostApi). install() makes it the JVM's.
 
-A failure of the call (a bad argument, an unknown actor, a timeout) is thrown into Java as
-io.plait.PlaitException with the Python exception's type and message.
+A failure of the call (a bad argument, an unknown actor) is thrown into Java as
+io.plait.PlaitException with the Python exception's type and message; a get that timed out
+as its subclass io.plait.GetTimeoutException.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import jpype  # type: ignore[import-untyped]
 
 from plait._codec import deserialize
 from plait._java._interop import Keepalive, direct_buffer, java_bytes, override, py_bytes
+from plait.exceptions import GetTimeoutError
 
 T = TypeVar("T")
 
@@ -64,6 +66,9 @@ class RuntimeBridge:
     def _forward(self, what: str, call: Callable[[], T]) -> T:
         try:
             return call()
+        except GetTimeoutError as e:  # the one failure Java code handles by its type
+            raise jpype.JClass("io.plait.GetTimeoutException")(
+                f"{what}: {type(e).__name__}: {e}") from e
         except Exception as e:  # raised into Java with a message naming the problem
             raise jpype.JClass("io.plait.PlaitException")(
                 f"{what}: {type(e).__name__}: {e}") from e

@@ -8,12 +8,20 @@ import java.util.Map;
 public final class ActorCreator<H extends BaseActorHandle> {
   private final ActorClass<H> actorClass;
   private final Object[] args;
+  private final Map<String, Object> kwargs = new LinkedHashMap<>();
   private final Map<String, Object> options = new LinkedHashMap<>();
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
   ActorCreator(ActorClass<H> actorClass, Object[] args) {
     this.actorClass = actorClass;
     this.args = args.clone();
+  }
+
+  /** Passes {@code value} to the constructor as the keyword argument {@code name}, as
+   * {@link TaskCaller#setKwarg} does. */
+  public ActorCreator<H> setKwarg(String name, Object value) {
+    kwargs.put(TaskCaller.checkedName(name), value);
+    return this;
   }
 
   /** Names the actor, so that {@link Plait#getActor} finds it. */
@@ -56,6 +64,6 @@ public final class ActorCreator<H extends BaseActorHandle> {
       all.put("resources", new LinkedHashMap<>(resources));
     }
     return actorClass.cast(HostRuntime.current().createActor(actorClass.language(),
-        actorClass.nameParts(), args, all));
+        actorClass.nameParts(), args, kwargs, all));
   }
 }

@@ -2,6 +2,7 @@ package io.plait;
 
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A failure as a value (the object format's Error ext, code 5): what a task that threw
@@ -9,6 +10,11 @@ import java.util.Objects;
  * from Python and written again stays byte for byte the same.
  */
 public final class ErrorInfo {
+  /** Python's exception types for an actor that is gone (RayActorError and subclasses). */
+  private static final Set<String> ACTOR_DIED_TYPES = Set.of(
+      "plait.exceptions.RayActorError", "plait.exceptions.ActorDiedError",
+      "plait.exceptions.ActorUnavailableError");
+
   private final String typeName;
   private final String message;
   private final String language;
@@ -59,9 +65,16 @@ public final class ErrorInfo {
     return pythonPickle == null ? null : pythonPickle.clone();
   }
 
-  /** This error as an exception to throw in Java. */
+  /** Whether this error says that an actor is gone (Python's {@code RayActorError} and its
+   * subclasses: the actor died, was killed, or could not be created). */
+  public boolean isActorDied() {
+    return language.equals("python") && ACTOR_DIED_TYPES.contains(typeName);
+  }
+
+  /** This error as an exception to throw in Java: an {@link ActorDiedException} when
+   * {@link #isActorDied()}, a {@link CrossLanguageException} otherwise. */
   public CrossLanguageException toException() {
-    return new CrossLanguageException(this);
+    return isActorDied() ? new ActorDiedException(this) : new CrossLanguageException(this);
   }
 
   @Override

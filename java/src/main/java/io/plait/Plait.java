@@ -48,7 +48,7 @@ public final class Plait {
   }
 
   /** Like {@link #get(ObjectRef)}, waiting at most {@code timeoutMs} milliseconds (then a
-   * {@link PlaitException} whose message says it timed out). */
+   * {@link GetTimeoutException}). A call of a dead actor throws {@link ActorDiedException}. */
   public static <T> T get(ObjectRef<T> ref, long timeoutMs) {
     return HostRuntime.current().get(List.of(ref), timeoutMs).get(0);
   }

@@ -8,11 +8,27 @@ import java.util.Map;
 public final class TaskCaller<R> {
   private final RemoteFunction<R> function;
   private final Object[] args;
+  private final Map<String, Object> kwargs = new LinkedHashMap<>();
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
   TaskCaller(RemoteFunction<R> function, Object[] args) {
     this.function = function;
     this.args = args.clone();
+  }
+
+  /** Passes {@code value} as the keyword argument {@code name} (after the positional ones).
+   * Python functions take any; Java methods bind it by parameter name (classes compiled with
+   * {@code javac -parameters}); C++ functions refuse keyword arguments. */
+  public TaskCaller<R> setKwarg(String name, Object value) {
+    kwargs.put(checkedName(name), value);
+    return this;
+  }
+
+  static String checkedName(String name) {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("a keyword argument needs a non-empty name");
+    }
+    return name;
   }
 
   /** Requires {@code amount} of a resource ("CPU", "GPU" or a custom one) to run. */
@@ -24,6 +40,6 @@ public final class TaskCaller<R> {
   /** Submits the task; returns a ref to its result. */
   public ObjectRef<R> remote() {
     return HostRuntime.current().submitTask(function.language(), function.nameParts(), args,
-        resources, function.returnType());
+        kwargs, resources, function.returnType());
   }
 }

@@ -46,8 +46,9 @@ class PlaitApiTest {
       BufferView[] out = new BufferView[refs.size()];
       for (int i = 0; i < out.length; i++) {
         byte[] data = objects.get(((ObjectRef<?>) refs.get(i)).hex());
-        if (data == null) {
-          throw new IllegalStateException("GetTimeoutError: timed out after " + timeoutSeconds);
+        if (data == null) {  // what the Python bridge throws for a GetTimeoutError
+          throw new GetTimeoutException("get: GetTimeoutError: timed out after "
+              + timeoutSeconds);
         }
         out[i] = new BufferView(ByteBuffer.wrap(data), null);
       }
@@ -59,9 +60,15 @@ class PlaitApiTest {
                              String[] kwargNames, int numReturns, byte[] encodedResources) {
       calls.add(language + ":" + String.join(".", nameParts) + " " + ObjectDecoder.decode(encodedResources));
       Object result;
+      if (kwargNames.length > 0) {
+        calls.add("kwargs " + String.join(",", kwargNames));
+      }
       if (nameParts[nameParts.length - 1].equals("fail")) {
         result = new ErrorInfo("builtins.ZeroDivisionError", "division by zero", "python",
             "Traceback ...");
+      } else if (nameParts[nameParts.length - 1].equals("dead")) {
+        result = new ErrorInfo("plait.exceptions.ActorDiedError", "the actor was killed",
+            "python", "");
       } else {
         long sum = 0;
         for (byte[] a : args) {
@@ -76,7 +83,8 @@ class PlaitApiTest {
     public byte[] createActor(String language, String[] nameParts, byte[][] args,
                               String[] kwargNames, byte[] encodedOptions) {
       calls.add("actor " + language + ":" + String.join(".", nameParts) + " "
-          + ObjectDecoder.decode(encodedOptions));
+          + ObjectDecoder.decode(encodedOptions)
+          + (kwargNames.length > 0 ? " kwargs " + String.join(",", kwargNames) : ""));
       Map<Object, Object> state = new HashMap<>();
       state.put("actor_id", new byte[] {1});
       state.put("class_name", nameParts[nameParts.length - 1]);
@@ -88,7 +96,8 @@ class PlaitApiTest {
     public byte[] callActor(byte[] encodedHandle, String method, byte[][] args,
                             String[] kwargNames, int numReturns) {
       BaseActorHandle h = (BaseActorHandle) ObjectDecoder.decode(encodedHandle);
-      calls.add("call " + h.className() + "." + method);
+      calls.add("call " + h.className() + "." + method
+          + (kwargNames.length > 0 ? " kwargs " + String.join(",", kwargNames) : ""));
       return ObjectEncoder.encodeToBytes(List.of(store(ObjectEncoder.encodeToBytes(41L + args.length))));
     }
 
@@ -172,6 +181,32 @@ class PlaitApiTest {
     ObjectRef<Object> ghost = ObjectRef.untyped(new byte[20],
         new ObjectRef.Owner("n", "127.0.0.1", 1, new byte[16]));
     PlaitException e = assertThrows(PlaitException.class, () -> Plait.get(ghost, 10));
+    assertInstanceOf(GetTimeoutException.class, e);  // passed through as the bridge threw it
     assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+  }
+
+  @Test
+  void keywordArgumentsFollowThePositionalOnes() {
+    HostRuntime.install(bridge);
+    ObjectRef<Long> r = Plait.task(PyFunction.of("mod", "add", Long.class), 1)
+        .setKwarg("b", 2L).setKwarg("c", 3L).remote();
+    assertEquals(6L, Plait.get(r));  // the fake sums every argument, keywords included
+    JavaActorHandle c = Plait.actor(JavaActorClass.of("Counter")).setKwarg("start", 1L)
+        .remote();
+    c.task(JavaActorMethod.of("add")).setKwarg("k", 1L).remote();
+    assertEquals(List.of("python:mod.add {}", "kwargs b,c",
+        "actor java:Counter {} kwargs start", "call Counter.add kwargs k"), bridge.calls);
+    assertThrows(IllegalArgumentException.class,
+        () -> Plait.task(PyFunction.of("mod", "add"), 1).setKwarg("", 2L));
+  }
+
+  @Test
+  void aCallOfADeadActorThrowsActorDiedException() {
+    HostRuntime.install(bridge);
+    ObjectRef<Long> r = Plait.task(PyFunction.of("mod", "dead", Long.class)).remote();
+    ActorDiedException e = assertThrows(ActorDiedException.class, () -> Plait.get(r));
+    assertEquals("plait.exceptions.ActorDiedError", e.getTypeName());
+    assertTrue(e.getErrorInfo().isActorDied());
+    assertTrue(!new ErrorInfo("builtins.ValueError", "x", "python", "").isActorDied());
   }
 }

@@ -54,8 +54,10 @@ public final class HostRuntime {
     }
   }
 
-  private static byte[][] encodeArgs(Object[] args) {
-    byte[][] out = new byte[args.length][];
+  /** Positional arguments, then the keyword arguments' values (the bridge's layout: the
+   * last {@code kwargs.size()} arguments are keyword arguments). */
+  private static byte[][] encodeArgs(Object[] args, Map<String, ?> kwargs) {
+    byte[][] out = new byte[args.length + kwargs.size()][];
     for (int i = 0; i < args.length; i++) {
       try {
         out[i] = ObjectEncoder.encodeToBytes(args[i]);
@@ -63,7 +65,19 @@ public final class HostRuntime {
         throw new CodecException("argument " + (i + 1) + ": " + e.getMessage(), e);
       }
     }
+    int i = args.length;
+    for (Map.Entry<String, ?> kw : kwargs.entrySet()) {
+      try {
+        out[i++] = ObjectEncoder.encodeToBytes(kw.getValue());
+      } catch (CodecException e) {
+        throw new CodecException("keyword argument " + kw.getKey() + ": " + e.getMessage(), e);
+      }
+    }
     return out;
+  }
+
+  private static String[] kwargNames(Map<String, ?> kwargs) {
+    return kwargs.keySet().toArray(new String[0]);
   }
 
   @SuppressWarnings("unchecked")
@@ -79,29 +93,48 @@ public final class HostRuntime {
 
   public <R> ObjectRef<R> submitTask(String language, List<String> nameParts, Object[] args,
                                      Map<String, Double> resources, Class<R> type) {
-    byte[][] encoded = encodeArgs(args);
+    return submitTask(language, nameParts, args, Map.of(), resources, type);
+  }
+
+  /** Submits a task; {@code kwargs} (name to value, in order) are keyword arguments. */
+  public <R> ObjectRef<R> submitTask(String language, List<String> nameParts, Object[] args,
+                                     Map<String, ?> kwargs, Map<String, Double> resources,
+                                     Class<R> type) {
+    byte[][] encoded = encodeArgs(args, kwargs);
+    String[] names = kwargNames(kwargs);
     byte[] res = ObjectEncoder.encodeToBytes(resources);
     byte[] refs = call("submitting " + String.join(".", nameParts), () -> bridge.submitTask(
-        language, nameParts.toArray(new String[0]), encoded, new String[0], 1, res));
+        language, nameParts.toArray(new String[0]), encoded, names, 1, res));
     return firstRef(refs, type);
   }
 
   public BaseActorHandle createActor(String language, List<String> nameParts, Object[] args,
                                      Map<String, Object> options) {
-    byte[][] encoded = encodeArgs(args);
+    return createActor(language, nameParts, args, Map.of(), options);
+  }
+
+  public BaseActorHandle createActor(String language, List<String> nameParts, Object[] args,
+                                     Map<String, ?> kwargs, Map<String, Object> options) {
+    byte[][] encoded = encodeArgs(args, kwargs);
+    String[] names = kwargNames(kwargs);
     byte[] opts = ObjectEncoder.encodeToBytes(options);
     byte[] handle = call("creating actor " + String.join(".", nameParts), () ->
-        bridge.createActor(language, nameParts.toArray(new String[0]), encoded, new String[0],
-            opts));
+        bridge.createActor(language, nameParts.toArray(new String[0]), encoded, names, opts));
     return asHandle(ObjectDecoder.decode(handle));
   }
 
   public <R> ObjectRef<R> callActor(BaseActorHandle handle, String method, Object[] args,
                                     Class<R> type) {
-    byte[][] encoded = encodeArgs(args);
+    return callActor(handle, method, args, Map.of(), type);
+  }
+
+  public <R> ObjectRef<R> callActor(BaseActorHandle handle, String method, Object[] args,
+                                    Map<String, ?> kwargs, Class<R> type) {
+    byte[][] encoded = encodeArgs(args, kwargs);
+    String[] names = kwargNames(kwargs);
     byte[] h = ObjectEncoder.encodeToBytes(handle);
     byte[] refs = call("calling " + handle.className() + "." + method, () ->
-        bridge.callActor(h, method, encoded, new String[0], 1));
+        bridge.callActor(h, method, encoded, names, 1));
     return firstRef(refs, type);
   }
 
@@ -117,7 +150,9 @@ public final class HostRuntime {
   }
 
   /** The values of {@code refs}, each read as its ref's type; the first failed object
-   * throws its error as a {@link CrossLanguageException}. */
+   * throws its error as a {@link CrossLanguageException} ({@link io.plait.ActorDiedException}
+   * when the actor is gone); {@link io.plait.GetTimeoutException} when they are not all
+   * ready within {@code timeoutMs} (negative: wait for ever). */
   public <T> List<T> get(List<ObjectRef<T>> refs, long timeoutMs) {
     byte[] encoded = ObjectEncoder.encodeToBytes(refs);
     double timeout = timeoutMs < 0 ? -1.0 : timeoutMs / 1000.0;
@@ -138,7 +173,7 @@ public final class HostRuntime {
   private static <T> T as(Object v, ObjectRef<T> ref) {
     Class<T> type = ref.type();
     if (v instanceof ErrorInfo && type != ErrorInfo.class) {
-      throw new CrossLanguageException((ErrorInfo) v);
+      throw ((ErrorInfo) v).toException();
     }
     if (Conversions.cost(v, type) == Conversions.NO) {
       throw new PlaitException("object " + ref.hex() + " holds a " + Conversions.describe(v)
