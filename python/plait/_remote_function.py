@@ -28,6 +28,17 @@ def check_options(opts: dict[str, Any], allowed: set[str], what: str) -> None:
         v = opts.get(key)
         if v is not None and (not isinstance(v, (int, float)) or v < 0):
             raise ValueError(f"{key} must be a non-negative number, got {v!r}")
+    retries = opts.get("max_retries")
+    if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool)
+                                or retries < -1):
+        raise ValueError(f"max_retries must be an int >= -1 (-1: retry forever), got "
+                         f"{retries!r}")
+    retry_exc = opts.get("retry_exceptions")
+    if retry_exc is not None and not isinstance(retry_exc, bool) and not (
+            isinstance(retry_exc, (list, tuple)) and all(
+                isinstance(c, type) and issubclass(c, BaseException) for c in retry_exc)):
+        raise ValueError(f"retry_exceptions must be either a boolean or a list of "
+                         f"exceptions, got {retry_exc!r}")
     res = opts.get("resources")
     if res is not None:
         if not isinstance(res, dict) or not all(
@@ -38,6 +49,11 @@ def check_options(opts: dict[str, Any], allowed: set[str], what: str) -> None:
         if "CPU" in res or "GPU" in res:
             raise ValueError("Use the num_cpus and num_gpus options, not resources, for "
                              "CPU and GPU.")
+
+
+def max_retries(value: int) -> int:
+    """Ray's max_retries: -1 retries forever."""
+    return 2**31 - 1 if value == -1 else int(value)
 
 
 def resource_request(opts: dict[str, Any], default_cpus: float) -> dict[str, float]:
@@ -115,8 +131,10 @@ class RemoteFunction:
         task = new_task(cw, type_=common_pb2.NORMAL_TASK, function=desc, args=args,
                         kwargs=kwargs, num_returns=num_returns,
                         resources=resource_request(opts, 1.0),
-                        max_retries=int(opts.get("max_retries", 3)),
+                        max_retries=max_retries(opts.get("max_retries", 3)),
                         name=opts.get("name") or self._function.__qualname__)
+        retry_exc = opts.get("retry_exceptions") or False
+        task.retry_exceptions = tuple(retry_exc) if isinstance(retry_exc, list) else retry_exc
         refs = make_return_refs(cw, task)
         cw.task_submitter.submit(task)
         return _returns(refs, num_returns)

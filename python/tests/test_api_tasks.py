@@ -279,6 +279,41 @@ def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
         plait.get(always_die.remote(), timeout=60)
 
 
+def test_retry_exceptions(tmp_path: Path) -> None:
+    def bump(path: str) -> int:
+        n = int(open(path).read()) if os.path.exists(path) else 0
+        with open(path, "w") as f:
+            f.write(str(n + 1))
+        return n
+
+    @plait.remote(max_retries=2, retry_exceptions=True)
+    def flaky(path: str, fail_times: int, kind: type[Exception]) -> int:
+        n = bump(path)
+        if n < fail_times:
+            raise kind(f"attempt {n}")
+        return n
+
+    def attempts(name: str) -> int:
+        return int((tmp_path / name).read_text())
+
+    assert plait.get(flaky.remote(str(tmp_path / "a"), 2, ValueError), timeout=30) == 2
+    with pytest.raises(ValueError, match="attempt 2"):  # retries used up: the last error
+        plait.get(flaky.remote(str(tmp_path / "b"), 5, ValueError), timeout=30)
+    assert attempts("b") == 3
+    only_key = flaky.options(retry_exceptions=[KeyError])
+    with pytest.raises(ValueError, match="attempt 0"):  # not a listed class: no retry
+        plait.get(only_key.remote(str(tmp_path / "c"), 5, ValueError), timeout=30)
+    assert attempts("c") == 1
+    assert plait.get(only_key.remote(str(tmp_path / "d"), 1, KeyError), timeout=30) == 1
+    with pytest.raises(ValueError, match="attempt 0"):  # the default: no retry on errors
+        plait.get(flaky.options(retry_exceptions=False).remote(
+            str(tmp_path / "e"), 1, ValueError), timeout=30)
+    with pytest.raises(ValueError, match="retry_exceptions must be"):
+        flaky.options(retry_exceptions="yes")
+    with pytest.raises(ValueError, match="max_retries must be"):
+        flaky.options(max_retries=-2)
+
+
 def test_gpu_ids_and_cuda_visible_devices() -> None:
     @plait.remote(num_gpus=1)
     def gpus() -> tuple[list[int], str]:

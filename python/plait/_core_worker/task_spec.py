@@ -30,6 +30,9 @@ class PendingTask:
     # Keeps the ObjectRefs of args alive while the task is queued (arg refs the user drops).
     keepalive: list[Any] = field(default_factory=list)
     pushed_to: Any = None
+    # Ray's retry_exceptions: retry (up to max_retries) when the task raises; True for
+    # any exception, or a tuple of the exception classes to retry on.
+    retry_exceptions: bool | tuple[type[BaseException], ...] = False
     # While its submitter waits for its arguments: that wait (a cancel stops it).
     resolving: asyncio.Future[StoredObject | None] | None = None
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from plait import exceptions as exc
-from plait._core_worker.errors import error_object
+from plait._codec import ErrorInfo, deserialize
+from plait._core_worker.errors import error_object, exception_from
 from plait._core_worker.task_spec import (
     DepsCancelled, PendingTask, fail_task, finish_task, stop_waiting_for_deps, wait_for_deps)
 from plait._ids import random_id
@@ -223,7 +224,14 @@ class NormalTaskSubmitter:
             await self._on_worker_failure(state, lease, task, e)
             return
         lease.in_flight.discard(task.spec.task_id)
-        self._complete(task, reply)
+        if self._should_retry_error(task, reply):
+            task.spec.attempt += 1
+            task.pushed_to = None
+            log.info("task %s raised; retrying (%d/%d)", task.spec.name, task.spec.attempt,
+                     task.spec.max_retries)
+            state.queue.appendleft(task)
+        else:
+            self._complete(task, reply)
         self._dispatch(state)
         if not lease.in_flight and not state.queue:
             self._schedule_idle_return(state, lease)
@@ -240,6 +248,7 @@ class NormalTaskSubmitter:
             self.tasks.pop(task.spec.task_id, None)
         elif task.spec.attempt < task.spec.max_retries:
             task.spec.attempt += 1
+            task.pushed_to = None
             log.info("worker running task %s died (%s); retrying (%d/%d)", task.spec.name,
                      err.code().name, task.spec.attempt, task.spec.max_retries)
             state.queue.appendleft(task)
@@ -251,6 +260,19 @@ class NormalTaskSubmitter:
             fail_task(self.cw, task, error_object(exc.WorkerCrashedError(msg + ".")))
             self.tasks.pop(task.spec.task_id, None)
         self._dispatch(state)
+
+    @staticmethod
+    def _should_retry_error(task: PendingTask, reply: worker_pb2.PushTaskReply) -> bool:
+        """retry_exceptions: the task raised, it may be retried, and the error is one to
+        retry on."""
+        if (not reply.is_application_error or not task.retry_exceptions or task.cancelled
+                or task.spec.attempt >= task.spec.max_retries or not reply.returns):
+            return False
+        classes = task.retry_exceptions
+        if not isinstance(classes, tuple):
+            return True
+        info = deserialize(reply.returns[0].data)
+        return isinstance(info, ErrorInfo) and isinstance(exception_from(info), classes)
 
     def _complete(self, task: PendingTask, reply: worker_pb2.PushTaskReply) -> None:
         self.tasks.pop(task.spec.task_id, None)
