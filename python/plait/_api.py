@@ -299,7 +299,9 @@ def available_resources() -> dict[str, float]:
     return {k: v for k, v in _sum("available_resources").items() if v > 0}
 
 
-def get_gpu_ids() -> list[int]:
+def get_gpu_ids() -> list[Any]:
+    """The GPUs assigned to the running task or actor (CUDA device numbers, as in
+    CUDA_VISIBLE_DEVICES); [] in a driver or a task that asked for none."""
     ctx = task_context.get()
     if ctx is not None:
         return list(ctx.gpu_ids)

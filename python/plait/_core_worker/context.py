@@ -26,11 +26,16 @@ def maybe_core_worker() -> CoreWorker | None:
     return _current
 
 
+# A GPU as get_gpu_ids() reports it: its CUDA device number (or, where the node's
+# CUDA_VISIBLE_DEVICES names devices by UUID, that name).
+GpuId = int | str
+
+
 @dataclass
 class TaskContext:
     task_id: bytes = b""
     actor_id: bytes = b""
-    gpu_ids: list[int] = field(default_factory=list)
+    gpu_ids: list[GpuId] = field(default_factory=list)
     resources: dict[str, float] = field(default_factory=dict)
     name: str = ""
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from plait import exceptions as exc
 from plait._codec import deserialize_with_refs, serialize
-from plait._core_worker.context import TaskContext, task_context
+from plait._core_worker.context import GpuId, TaskContext, task_context
 from plait._core_worker.core_worker import INLINE_THRESHOLD, address_proto, owner_of
 from plait._core_worker.encoded import EncodedObject, refs_in
 from plait._core_worker.errors import error_object
@@ -98,7 +98,10 @@ class TaskExecutor:
         self._cancelled: set[bytes] = set()
         self._running: dict[bytes, int] = {}  # task id -> thread ident
         self._async_running: dict[bytes, asyncio.Future[Any]] = {}
-        self.gpu_ids: list[int] = []
+        self.gpu_ids: list[GpuId] = []
+        # The devices the raylet's environment made visible: the lease's GPU indices
+        # select among them, and a task that asks for no GPU sees them all (as in Ray).
+        self._visible_devices = os.environ.get("CUDA_VISIBLE_DEVICES")
         # Set in C++ and Java workers: runs tasks whose function is in that language.
         self.language_executor: LanguageExecutor | None = None
         self._foreign_actor = False
@@ -120,13 +123,14 @@ class TaskExecutor:
         loop = asyncio.get_running_loop()
         if spec.type == common_pb2.NORMAL_TASK:
             return await asyncio.wrap_future(self.main.submit(self._run_normal, spec,
-                                                              list(req.gpu_ids)))
+                                                              self._devices(req.gpu_ids)))
         if spec.type == common_pb2.ACTOR_CREATION_TASK:
-            return await loop.run_in_executor(None, self._create_actor, spec, list(req.gpu_ids))
+            return await loop.run_in_executor(None, self._create_actor, spec,
+                                              self._devices(req.gpu_ids))
         return await self._actor_call(spec)
 
     # -- normal tasks ----------------------------------------------------------------
-    def _run_normal(self, spec: common_pb2.TaskSpec, gpu_ids: list[int]
+    def _run_normal(self, spec: common_pb2.TaskSpec, gpu_ids: list[GpuId]
                     ) -> worker_pb2.PushTaskReply:
         self._set_gpus(gpu_ids)
         self.cw.namespace = spec.namespace  # the submitting job's namespace
@@ -142,7 +146,7 @@ class TaskExecutor:
             return self.error_reply(spec, e)
         return self._run_in_thread(spec, fn, gpu_ids)
 
-    def _run_in_thread(self, spec: common_pb2.TaskSpec, fn: Any, gpu_ids: list[int]
+    def _run_in_thread(self, spec: common_pb2.TaskSpec, fn: Any, gpu_ids: list[GpuId]
                        ) -> worker_pb2.PushTaskReply:
         task_id = spec.task_id
         if task_id in self._cancelled:
@@ -168,9 +172,17 @@ class TaskExecutor:
             return worker_pb2.PushTaskReply(cancelled=True)
         return self._returns_reply(spec, result)
 
-    def _set_gpus(self, gpu_ids: list[int]) -> None:
+    def _devices(self, indices: Any) -> list[GpuId]:
+        return device_ids(list(indices), self._visible_devices)
+
+    def _set_gpus(self, gpu_ids: list[GpuId]) -> None:
         self.gpu_ids = gpu_ids
-        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpu_ids)
+        if gpu_ids:
+            os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpu_ids)
+        elif self._visible_devices is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = self._visible_devices
 
     # -- foreign-language tasks ---------------------------------------------------------
     def _language_executor(self, spec: common_pb2.TaskSpec) -> LanguageExecutor:
@@ -316,7 +328,7 @@ class TaskExecutor:
         return reply
 
     # -- actors ------------------------------------------------------------------------
-    def _create_actor(self, spec: common_pb2.TaskSpec, gpu_ids: list[int]
+    def _create_actor(self, spec: common_pb2.TaskSpec, gpu_ids: list[GpuId]
                       ) -> worker_pb2.PushTaskReply:
         self._set_gpus(gpu_ids)
         ac = spec.actor_creation
@@ -475,6 +487,21 @@ class TaskExecutor:
         if fut is not None and self._actor_loop is not None:
             self._actor_loop.call_soon_threadsafe(fut.cancel)
         return True
+
+
+def device_ids(indices: list[int], visible: str | None) -> list[GpuId]:
+    """The devices a lease's GPU indices name: the index-th entry of the raylet's
+    CUDA_VISIBLE_DEVICES when that is set (an int, or the entry as given, e.g. a UUID),
+    else the index itself."""
+    entries = [e.strip() for e in visible.split(",") if e.strip()] if visible else []
+    out: list[GpuId] = []
+    for i in indices:
+        if i < len(entries):
+            e = entries[i]
+            out.append(int(e) if e.isdigit() else e)
+        else:
+            out.append(i)
+    return out
 
 
 def _done(loop: asyncio.AbstractEventLoop, value: Any) -> asyncio.Future[Any]:
