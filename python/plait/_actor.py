@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plait._codec import set_actor_handle_factory
-from plait._core_worker.context import current_core_worker
+from plait._core_worker.context import core_worker_or_init, current_core_worker
 from plait._core_worker.task_spec import make_return_refs, new_task
 from plait._ids import random_id
 from plait._proto import common_pb2, gcs_pb2
@@ -65,7 +65,7 @@ class ActorClass:
         return ac
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
-        cw = current_core_worker()
+        cw = core_worker_or_init()
         check_call(self._init_signature, args, kwargs, f"actor class '{self._cls.__name__}'")
         desc = common_pb2.FunctionDescriptor(language=common_pb2.PYTHON,
                                              python=cw.functions.export(self._cls))

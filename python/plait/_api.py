@@ -13,7 +13,8 @@ from typing import Any
 
 from plait._actor import ActorClass, ActorHandle
 from plait._core_worker.context import (
-    current_core_worker, maybe_core_worker, set_core_worker, task_context)
+    core_worker_or_init, current_core_worker, maybe_core_worker, set_auto_init, set_core_worker,
+    task_context)
 from plait._core_worker.core_worker import CoreWorker
 from plait._node import CLUSTER_FILE, NodeProcesses, start_head
 from plait._object_ref import ObjectRef
@@ -175,6 +176,21 @@ def shutdown() -> None:
             _head = None
 
 
+def _auto_init() -> None:
+    """Ray's auto-connect: the first get/put/wait/.remote() of an unconnected process
+    calls init() (PLAIT_ENABLE_AUTO_CONNECT=0 or RAY_ENABLE_AUTO_CONNECT=0 turns it off)."""
+    flag = os.environ.get("PLAIT_ENABLE_AUTO_CONNECT", os.environ.get(
+        "RAY_ENABLE_AUTO_CONNECT", ""))
+    if flag == "0":
+        return
+    with _lock:
+        if not is_initialized():
+            init()
+
+
+set_auto_init(_auto_init)
+
+
 def remote(*args: Any, **options: Any) -> Any:
     """@plait.remote or @plait.remote(num_cpus=..., ...) on a function or class."""
     def make(target: Any) -> Any:
@@ -206,12 +222,12 @@ def get(object_refs: Any, *, timeout: float | None = None) -> Any:
     refs, single = _as_ref_list(object_refs, "get")
     if timeout is not None and timeout < 0:
         raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
-    values = current_core_worker().get(refs, timeout)
+    values = core_worker_or_init().get(refs, timeout)
     return values[0] if single else values
 
 
 def put(value: Any) -> ObjectRef:
-    return current_core_worker().put(value)
+    return core_worker_or_init().put(value)
 
 
 def wait(object_refs: Sequence[ObjectRef], *, num_returns: int = 1,
@@ -229,14 +245,14 @@ def wait(object_refs: Sequence[ObjectRef], *, num_returns: int = 1,
                              f"between 1 and the number of refs ({len(refs)}).")
     if not refs:
         return [], []
-    return current_core_worker().wait(refs, num_returns, timeout)
+    return core_worker_or_init().wait(refs, num_returns, timeout)
 
 
 def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     if not isinstance(actor, ActorHandle):
         raise ValueError(f"plait.kill() only supported for actors. For tasks, try "
                          f"plait.cancel(). Got: {type(actor).__name__}.")
-    cw = current_core_worker()
+    cw = core_worker_or_init()
     cw.io.run(cw.actor_submitter.kill(actor._actor_id, no_restart), timeout=30)
 
 
@@ -244,7 +260,7 @@ def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True
     if not isinstance(object_ref, ObjectRef):
         raise TypeError(f"plait.cancel() expects an ObjectRef, got "
                         f"{type(object_ref).__name__}")
-    cw = current_core_worker()
+    cw = core_worker_or_init()
     if object_ref.owner.worker_id != cw.worker_id:
         raise ValueError("plait.cancel() only cancels tasks submitted by this process.")
     task_id = object_ref.task_id()
@@ -259,7 +275,7 @@ def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True
 def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
     if not isinstance(name, str) or not name:
         raise ValueError(f"Please supply a non-empty actor name, got {name!r}")
-    cw = current_core_worker()
+    cw = core_worker_or_init()
     ns = namespace if namespace is not None else cw.namespace
     reply = cw.gcs_sync.GetNamedActor(gcs_pb2.GetNamedActorRequest(
         name=name, namespace=ns), timeout=30)
@@ -302,6 +318,7 @@ def available_resources() -> dict[str, float]:
 def get_gpu_ids() -> list[Any]:
     """The GPUs assigned to the running task or actor (CUDA device numbers, as in
     CUDA_VISIBLE_DEVICES); [] in a driver or a task that asked for none."""
+    core_worker_or_init()
     ctx = task_context.get()
     if ctx is not None:
         return list(ctx.gpu_ids)

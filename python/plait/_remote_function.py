@@ -5,7 +5,7 @@ import functools
 import inspect
 from typing import Any
 
-from plait._core_worker.context import current_core_worker
+from plait._core_worker.context import core_worker_or_init
 from plait._core_worker.task_spec import make_return_refs, new_task
 from plait._object_ref import ObjectRef
 from plait._proto import common_pb2
@@ -119,7 +119,7 @@ class RemoteFunction:
         return rf
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        cw = current_core_worker()
+        cw = core_worker_or_init()
         check_call(self._signature, args, kwargs, f"remote function "
                    f"'{self._function.__qualname__}'")
         opts = self._options

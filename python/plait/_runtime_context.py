@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plait._core_worker.context import current_core_worker, task_context
+from plait._core_worker.context import core_worker_or_init, current_core_worker, task_context
 
 
 class RuntimeContext:
@@ -92,4 +92,5 @@ class RuntimeContext:
 
 
 def get_runtime_context() -> RuntimeContext:
+    core_worker_or_init()
     return RuntimeContext()

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import os, sys, plait
 from plait import _api
-plait.init(num_cpus=1)
+if sys.argv[1] != "auto":
+    plait.init(num_cpus=1)
+# "auto": no init(); the first .remote() starts the local cluster, as in Ray
 @plait.remote
 def pid():
     return os.getpid()
@@ -39,7 +41,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("how", ["shutdown", "exit", "kill"])
+@pytest.mark.parametrize("how", ["shutdown", "exit", "kill", "auto"])
 def test_local_cluster_stops_with_driver(how: str, tmp_path: Path) -> None:
     script = tmp_path / "driver.py"
     script.write_text(SCRIPT)
