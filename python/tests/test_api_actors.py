@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,6 +156,51 @@ def test_named_actor_lookup() -> None:
         plait.get_actor("no-such")
     with pytest.raises(ValueError, match="Failed to look up"):
         plait.get_actor("shared-counter", namespace="other-namespace")
+
+
+def test_killed_named_actor_frees_its_name() -> None:
+    c = Counter.options(name="reusable").remote()
+    assert plait.get(c.incr.remote(), timeout=30) == 1
+    plait.kill(c)
+    with pytest.raises(ValueError, match="Failed to look up"):
+        plait.get_actor("reusable")
+    d = Counter.options(name="reusable").remote(40)
+    assert plait.get(d.incr.remote(), timeout=30) == 41
+    assert plait.get(plait.get_actor("reusable").incr.remote(), timeout=30) == 42
+
+
+SECOND_DRIVER = """
+import sys, plait
+plait.init(address=sys.argv[1], namespace="actors-test")
+print("SAME", plait.get(plait.get_actor("ns-shared").incr.remote(), timeout=30), flush=True)
+print("NS", plait.get_runtime_context().namespace, flush=True)
+plait.shutdown()
+plait.init(address=sys.argv[1])  # an anonymous namespace of its own
+try:
+    plait.get_actor("ns-shared")
+    print("ANON found")
+except ValueError:
+    print("ANON missing")
+plait.shutdown()
+"""
+
+
+def test_namespaces_scope_named_actors(cluster: dict[str, Any], tmp_path: Path) -> None:
+    elsewhere = Counter.options(name="ns-counter", namespace="elsewhere").remote(5)
+    assert plait.get(elsewhere.incr.remote(), timeout=30) == 6
+    with pytest.raises(ValueError, match="Failed to look up"):
+        plait.get_actor("ns-counter")  # not in this driver's namespace
+    assert plait.get(plait.get_actor("ns-counter", namespace="elsewhere").incr.remote()) == 7
+    # Another driver sees the named actors of the namespace it joins, and only those.
+    shared = Counter.options(name="ns-shared").remote(100)
+    assert plait.get(shared.incr.remote(), timeout=30) == 101
+    script = tmp_path / "driver.py"
+    script.write_text(SECOND_DRIVER)
+    out = subprocess.run([sys.executable, str(script), cluster["address"]],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "SAME 102" in out.stdout and "NS actors-test" in out.stdout
+    assert "ANON missing" in out.stdout
 
 
 def test_actor_handles_passed_to_tasks_and_actors() -> None:

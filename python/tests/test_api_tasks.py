@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import local_cluster
+from plait_fixtures import local_cluster, wait_for
 
 cluster = local_cluster(num_cpus=2, num_gpus=2, resources={"custom": 1})
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -279,6 +280,34 @@ def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
         plait.get(always_die.remote(), timeout=60)
 
 
+def test_worker_killed_from_outside_is_noticed(tmp_path: Path) -> None:
+    @plait.remote
+    def record_pid_then_sleep(path: str) -> str:
+        attempt = len(os.listdir(path))
+        with open(os.path.join(path, f"{attempt}.pid"), "w") as f:
+            f.write(str(os.getpid()))
+        if attempt == 0:
+            time.sleep(60)
+        return f"attempt {attempt}"
+
+    def kill_first_attempt(path: Path) -> None:
+        pid_file = wait_for(lambda: next(path.glob("0.pid"), None), what="the task to start")
+        pid = int(wait_for(pid_file.read_text, what="the pid"))
+        os.kill(pid, signal.SIGKILL)
+
+    no_retry, retried = tmp_path / "no-retry", tmp_path / "retried"
+    no_retry.mkdir()
+    retried.mkdir()
+    ref = record_pid_then_sleep.options(max_retries=0).remote(str(no_retry))
+    kill_first_attempt(no_retry)
+    with pytest.raises(exc.WorkerCrashedError, match="died"):
+        plait.get(ref, timeout=30)  # an error, not a hang
+    assert len(list(no_retry.iterdir())) == 1  # max_retries=0: it did not run again
+    ref = record_pid_then_sleep.options(max_retries=-1).remote(str(retried))
+    kill_first_attempt(retried)
+    assert plait.get(ref, timeout=30) == "attempt 1"
+
+
 def test_retry_exceptions(tmp_path: Path) -> None:
     def bump(path: str) -> int:
         n = int(open(path).read()) if os.path.exists(path) else 0
@@ -324,6 +353,21 @@ def test_gpu_ids_and_cuda_visible_devices() -> None:
     assert env == str(ids[0])
     both = plait.get([gpus.remote(), gpus.remote()])
     assert all(len(i) == 1 for i, _ in both)
+
+
+def test_num_cpus_limits_concurrency() -> None:
+    @plait.remote(num_cpus=2)
+    def whole_node() -> tuple[float, float]:
+        t0 = time.monotonic()
+        time.sleep(0.4)
+        return t0, time.monotonic()
+
+    spans = sorted(plait.get([whole_node.remote(), whole_node.remote()], timeout=30))
+    assert spans[1][0] >= spans[0][1] - 0.05  # 2 CPUs each on a 2-CPU node: one at a time
+    too_big = whole_node.options(num_cpus=3).remote()
+    ready, _ = plait.wait([too_big], timeout=0.5)
+    assert ready == []  # more CPUs than any node has: pending (infeasible), not run
+    plait.cancel(too_big)
 
 
 def test_custom_resources_limit_concurrency() -> None:

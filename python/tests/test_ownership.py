@@ -35,6 +35,22 @@ def test_dropping_the_last_ref_frees_store_memory() -> None:
              what="the store to give the memory back")
 
 
+def test_dropping_a_task_return_frees_store_memory() -> None:
+    @plait.remote
+    def make(n: int) -> np.ndarray:
+        return np.ones(n, dtype=np.uint8)  # written into the store by the worker
+
+    gc.collect()
+    base = store_stats().store_used_bytes
+    ref = make.remote(10_000_000)
+    assert int(plait.get(ref, timeout=30)[-1]) == 1
+    assert store_stats().store_used_bytes >= base + 10_000_000
+    del ref
+    gc.collect()
+    wait_for(lambda: store_stats().store_used_bytes <= base, timeout=10,
+             what="the store to give the task's return back")
+
+
 def test_dropping_small_refs_frees_owner_memory() -> None:
     cw = current_core_worker()
     gc.collect()
