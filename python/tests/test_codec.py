@@ -427,3 +427,17 @@ def test_serialize_is_reentrant_and_thread_safe() -> None:
     for t in threads:
         t.join(timeout=30)
     assert not errors
+
+
+def _object_with_payload(payload: bytes) -> bytes:
+    return b"PLAI" + bytes([1, 0, 0, 0]) + struct.pack("<QQ", len(payload), 0) + payload
+
+
+def test_array_map_keys_read_as_tuples() -> None:
+    # What Java and C++ write for a map with tuple keys: the keys as plain arrays.
+    payload = msgpack.packb({(1, (2, "x")): "v", "plain": [1, 2]}, use_bin_type=True)
+    assert deserialize(_object_with_payload(payload)) == {(1, (2, "x")): "v",
+                                                          "plain": [1, 2]}
+    nested_map_key = msgpack.packb([{"k": 1}], use_bin_type=True)[1:]  # a map, no array
+    with pytest.raises(DeserializationError, match="map key is a map"):
+        deserialize(_object_with_payload(b"\x81" + nested_map_key + b"\x01"))

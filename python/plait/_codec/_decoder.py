@@ -82,6 +82,18 @@ def _owner_from(fields: Any) -> OwnerAddress:
     return OwnerAddress(node_id, ip, port, worker_id)
 
 
+def _hashable(key: Any) -> Any:
+    if type(key) is list:
+        return tuple(_hashable(k) for k in key)
+    if type(key) is dict:
+        raise DeserializationError("a map key is a map, which Python cannot use as a dict key")
+    return key
+
+
+def _dict_with_hashable_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    return {_hashable(k): v for k, v in pairs}
+
+
 class _Decoder:
     """State of one deserialize call: the input, its buffer table, the refs found."""
 
@@ -95,7 +107,18 @@ class _Decoder:
         self._pa_base: Any = None
 
     def unpack(self, data: Any) -> Any:
-        return _unpackb(data, ext_hook=self.ext_hook, raw=False, strict_map_key=False)
+        mark = len(self.refs)
+        try:
+            return _unpackb(data, ext_hook=self.ext_hook, raw=False, strict_map_key=False)
+        except TypeError as e:
+            if "unhashable" not in str(e):
+                raise
+        # A map key that is an array: Java and C++ read tuples as arrays and write them
+        # back so, and a list cannot be a dict key. Decode again (rare: the fast path
+        # above has no per-map hook), reading such keys as tuples.
+        del self.refs[mark:]
+        return _unpackb(data, ext_hook=self.ext_hook, raw=False, strict_map_key=False,
+                        object_pairs_hook=_dict_with_hashable_keys)
 
     def ext_hook(self, code: int, data: bytes) -> Any:
         if code == EXT_OBJECT_REF:
