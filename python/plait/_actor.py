@@ -101,6 +101,11 @@ def create_actor(desc: common_pb2.FunctionDescriptor, class_name: str, methods: 
     detached = lifetime == "detached"
     max_conc = int(opts.get("max_concurrency") or (1000 if is_async else 1))
     actor_id = random_id()
+    # Encode the arguments first: an unserializable one fails the call before the actor
+    # (and its name) is registered.
+    task = new_task(cw, type_=common_pb2.ACTOR_CREATION_TASK, function=desc, args=args,
+                    kwargs=kwargs, num_returns=0, resources=resource_request(opts, 0.0),
+                    max_retries=0, name=f"{class_name}.__init__")
     info = common_pb2.ActorInfo(
         actor_id=actor_id, job_id=cw.job_id, name=name, namespace=namespace,
         state=common_pb2.PENDING_CREATION, owner=cw.address_pb(), detached=detached,
@@ -109,9 +114,6 @@ def create_actor(desc: common_pb2.FunctionDescriptor, class_name: str, methods: 
     reply = cw.gcs_sync.RegisterActor(gcs_pb2.RegisterActorRequest(actor=info), timeout=30)
     if reply.error:
         raise ValueError(reply.error)
-    task = new_task(cw, type_=common_pb2.ACTOR_CREATION_TASK, function=desc, args=args,
-                    kwargs=kwargs, num_returns=0, resources=resource_request(opts, 0.0),
-                    max_retries=0, name=f"{class_name}.__init__")
     ac = task.spec.actor_creation
     ac.actor_id = actor_id
     ac.max_concurrency = max_conc

@@ -81,6 +81,15 @@ def test_unknown_method_and_wrong_arguments() -> None:
     assert plait.get(c.incr.remote()) == 1
 
 
+def test_unpicklable_argument_gets_clear_error_and_leaves_no_actor() -> None:
+    with pytest.raises(TypeError, match="cannot serialize a value of type '_thread.lock'"):
+        Counter.options(name="lock-holder").remote(threading.Lock())
+    c = Counter.options(name="lock-holder").remote(1)  # the name was not taken
+    with pytest.raises(TypeError, match="cannot serialize"):
+        c.incr.remote(threading.Lock())
+    assert plait.get(c.incr.remote(), timeout=30) == 2
+
+
 def test_constructor_failure_reports_cause() -> None:
     @plait.remote
     class Broken:

@@ -206,8 +206,12 @@ def test_wait() -> None:
 
 
 def test_unpicklable_argument_gets_clear_error() -> None:
-    with pytest.raises(TypeError, match="lock"):
+    with pytest.raises(TypeError, match="cannot serialize a value of type '_thread.lock'"):
         identity.remote(threading.Lock())
+    with pytest.raises(TypeError, match="cannot serialize"):
+        identity.remote(x=[1, threading.Lock()])
+    with pytest.raises(TypeError, match="cannot serialize a value of type '_thread.lock'"):
+        plait.put(threading.Lock())
 
 
 def test_unpicklable_return_gets_clear_error() -> None:
