@@ -266,8 +266,8 @@ def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True
     task_id = object_ref.task_id()
 
     async def cancel_task() -> None:
-        if not await cw.actor_submitter.cancel(task_id, force):
-            await cw.task_submitter.cancel(task_id, force)
+        if not await cw.actor_submitter.cancel(task_id, force, recursive):
+            await cw.task_submitter.cancel(task_id, force, recursive)
 
     cw.io.run(cancel_task(), timeout=30)
 

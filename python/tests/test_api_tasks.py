@@ -264,6 +264,47 @@ def test_cancel_tasks_that_have_not_started() -> None:
     assert plait.get(add.remote(1, 1), timeout=30) == 2  # the CPUs are free again
 
 
+def test_cancel_is_recursive(tmp_path: Path) -> None:
+    @plait.remote
+    def child(path: str) -> int:
+        with open(path + ".pid", "w") as f:
+            f.write(str(os.getpid()))
+        try:
+            time.sleep(30)
+        finally:
+            open(path + ".ended", "w").close()
+        return 1
+
+    @plait.remote
+    def parent(path: str) -> int:
+        return plait.get(child.remote(path))
+
+    for force in (False, True):
+        path = str(tmp_path / f"force-{force}")
+        ref = parent.remote(path)
+        pid = int(wait_for(lambda: os.path.exists(path + ".pid") and
+                           open(path + ".pid").read(), what="the child task to start"))
+        plait.cancel(ref, force=force)
+        with pytest.raises(exc.TaskCancelledError):
+            plait.get(ref, timeout=20)
+        if force:  # the child's worker was killed too
+            wait_for(lambda: _gone(pid), timeout=10, what="the child's worker to exit")
+        else:  # the child was interrupted, not left running for 30 s
+            wait_for(lambda: os.path.exists(path + ".ended"), timeout=10,
+                     what="the child task to be cancelled")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    except OSError:
+        return True
+
+
 def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
     marker = tmp_path / "died-once"
 

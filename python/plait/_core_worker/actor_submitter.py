@@ -288,7 +288,15 @@ class ActorTaskSubmitter:
                     return st, task, False
         return None
 
-    async def cancel(self, task_id: bytes, force: bool) -> bool:
+    def children_of(self, parent_task_id: bytes) -> list[bytes]:
+        out = []
+        for st in self.actors.values():
+            for task in (*st.queue, *st.in_flight.values(), st.resolving_task):
+                if task is not None and task.parent_task_id == parent_task_id and not task.done:
+                    out.append(task.spec.task_id)
+        return out
+
+    async def cancel(self, task_id: bytes, force: bool, recursive: bool = True) -> bool:
         """Cancel an actor call as Ray does: one not yet started never runs; a running one
         is not interrupted (actors have state) but reports TaskCancelledError, except in an
         async actor, where its coroutine is cancelled. False if no such call is pending."""
@@ -308,7 +316,8 @@ class ActorTaskSubmitter:
         if st.address is not None:
             try:
                 await self.cw.worker_stub(st.address).CancelTask(
-                    worker_pb2.CancelTaskRequest(task_id=task_id, force=False), timeout=10)
+                    worker_pb2.CancelTaskRequest(task_id=task_id, force=False,
+                                                 recursive=recursive), timeout=10)
             except grpc.RpcError:
                 pass  # the actor is gone: the call fails with ActorDiedError anyway
         return True

@@ -558,6 +558,15 @@ class CoreWorker:
     def fail_object(self, object_id: bytes, err: BaseException) -> None:
         self.memory_store.put(object_id, error_object(err))
 
+    async def cancel_children(self, parent_task_id: bytes, force: bool) -> None:
+        """Ray's recursive cancel: cancel what the cancelled task submitted (force applies
+        to its tasks, never to its actor calls)."""
+        await asyncio.gather(
+            *(self.task_submitter.cancel(t, force) for t in
+              self.task_submitter.children_of(parent_task_id)),
+            *(self.actor_submitter.cancel(t, False) for t in
+              self.actor_submitter.children_of(parent_task_id)))
+
     def host_api(self) -> Any:
         """The byte-level API for C++/Java SDKs in this process (created on first use)."""
         if self._host_api is None:

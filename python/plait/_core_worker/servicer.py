@@ -82,9 +82,13 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
 
     async def CancelTask(self, request: worker_pb2.CancelTaskRequest, context: Any
                          ) -> worker_pb2.CancelTaskReply:
-        attempted = False
-        if self.cw.executor is not None:
-            attempted = self.cw.executor.cancel(request.task_id, request.force)
+        if self.cw.executor is None:
+            return worker_pb2.CancelTaskReply(attempted=False)
+        if request.recursive and request.force:  # before this process exits
+            await self.cw.cancel_children(request.task_id, True)
+        attempted = self.cw.executor.cancel(request.task_id, request.force)
+        if request.recursive and not request.force:
+            await self.cw.cancel_children(request.task_id, False)
         return worker_pb2.CancelTaskReply(attempted=attempted)
 
     async def Exit(self, request: worker_pb2.ExitRequest, context: Any) -> worker_pb2.ExitReply:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plait._codec import serialize
+from plait._core_worker.context import task_context
 from plait._core_worker.encoded import EncodedObject
 from plait._core_worker.memory_store import StoredObject
 from plait._ids import object_id_for, random_id
@@ -30,6 +31,9 @@ class PendingTask:
     # Keeps the ObjectRefs of args alive while the task is queued (arg refs the user drops).
     keepalive: list[Any] = field(default_factory=list)
     pushed_to: Any = None
+    # The task (in this process) that submitted this one: a recursive cancel of it
+    # cancels this one too.
+    parent_task_id: bytes = b""
     # Ray's retry_exceptions: retry (up to max_retries) when the task raises; True for
     # any exception, or a tuple of the exception classes to retry on.
     retry_exceptions: bool | tuple[type[BaseException], ...] = False
@@ -94,7 +98,9 @@ def new_task(cw: CoreWorker, *, type_: int, function: common_pb2.FunctionDescrip
         task_id=task_id, job_id=cw.job_id, type=type_, function=function, args=targs,  # type: ignore[arg-type]
         kwarg_names=kwnames, num_returns=num_returns, resources=resources,
         caller=cw.address_pb(), max_retries=max_retries, name=name, namespace=cw.namespace)
-    task = PendingTask(spec=spec, pinned=pinned, owned_deps=owned_deps, keepalive=keep)
+    parent = task_context.get()
+    task = PendingTask(spec=spec, pinned=pinned, owned_deps=owned_deps, keepalive=keep,
+                       parent_task_id=parent.task_id if parent is not None else b"")
     task.return_ids = [object_id_for(task_id, i + 1) for i in range(num_returns)]
     return task
 

@@ -294,7 +294,11 @@ class NormalTaskSubmitter:
             fail_task(self.cw, task, error_object(err))
 
     # -- cancellation ---------------------------------------------------------------
-    async def cancel(self, task_id: bytes, force: bool) -> None:
+    def children_of(self, parent_task_id: bytes) -> list[bytes]:
+        return [t.spec.task_id for t in self.tasks.values()
+                if t.parent_task_id == parent_task_id and not t.done]
+
+    async def cancel(self, task_id: bytes, force: bool, recursive: bool = True) -> None:
         task = self.tasks.get(task_id)
         if task is None or task.done:
             return
@@ -310,7 +314,8 @@ class NormalTaskSubmitter:
             return
         try:
             await self.cw.worker_stub(lease.worker).CancelTask(
-                worker_pb2.CancelTaskRequest(task_id=task_id, force=force), timeout=10)
+                worker_pb2.CancelTaskRequest(task_id=task_id, force=force, recursive=recursive),
+                timeout=10)
         except grpc.RpcError:
             pass
 

@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cworker.proto\x12\x05plait\x1a\x0c\x63ommon.proto\"A\n\x0fPushTaskRequest\x12\x1d\n\x04spec\x18\x01 \x01(\x0b\x32\x0f.plait.TaskSpec\x12\x0f\n\x07gpu_ids\x18\x02 \x03(\x05\"\x96\x01\n\rPushTaskReply\x12$\n\x07returns\x18\x01 \x03(\x0b\x32\x13.plait.ReturnObject\x12\x1c\n\x14is_application_error\x18\x02 \x01(\x08\x12\x11\n\tcancelled\x18\x03 \x01(\x08\x12\x1d\n\x15\x61\x63tor_creation_failed\x18\x04 \x01(\x08\x12\x0f\n\x07task_id\x18\x05 \x01(\x0c\"6\n\rPushTaskBatch\x12%\n\x05tasks\x18\x01 \x03(\x0b\x32\x16.plait.PushTaskRequest\";\n\x12PushTaskReplyBatch\x12%\n\x07replies\x18\x01 \x03(\x0b\x32\x14.plait.PushTaskReply\">\n\x16GetObjectStatusRequest\x12\x11\n\tobject_id\x18\x01 \x01(\x0c\x12\x11\n\ttimeout_s\x18\x02 \x01(\x01\"\xa3\x01\n\x14GetObjectStatusReply\x12\x32\n\x06status\x18\x01 \x01(\x0e\x32\".plait.GetObjectStatusReply.Status\x12#\n\x06object\x18\x02 \x01(\x0b\x32\x13.plait.ReturnObject\"2\n\x06Status\x12\x0b\n\x07PENDING\x10\x00\x12\t\n\x05READY\x10\x01\x12\x10\n\x0cOUT_OF_SCOPE\x10\x02\",\n\x08RefDelta\x12\x11\n\tobject_id\x18\x01 \x01(\x0c\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x03\"[\n\x16UpdateBorrowersRequest\x12 \n\x08\x62orrower\x18\x01 \x01(\x0b\x32\x0e.plait.Address\x12\x1f\n\x06\x64\x65ltas\x18\x02 \x03(\x0b\x32\x0f.plait.RefDelta\"\x16\n\x14UpdateBorrowersReply\"3\n\x11\x43\x61ncelTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\x0c\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"$\n\x0f\x43\x61ncelTaskReply\x12\x11\n\tattempted\x18\x01 \x01(\x08\",\n\x0b\x45xitRequest\x12\r\n\x05\x66orce\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x0b\n\tExitReply\"\x14\n\x12WorkerStatsRequest\"f\n\x10WorkerStatsReply\x12\x19\n\x11num_owned_objects\x18\x01 \x01(\x05\x12\x19\n\x11num_pending_tasks\x18\x02 \x01(\x05\x12\x1c\n\x14num_borrowed_objects\x18\x03 \x01(\x05\x32\xdf\x03\n\rWorkerService\x12\x38\n\x08PushTask\x12\x16.plait.PushTaskRequest\x1a\x14.plait.PushTaskReply\x12\x45\n\x0ePushTaskStream\x12\x14.plait.PushTaskBatch\x1a\x19.plait.PushTaskReplyBatch(\x01\x30\x01\x12M\n\x0fGetObjectStatus\x12\x1d.plait.GetObjectStatusRequest\x1a\x1b.plait.GetObjectStatusReply\x12M\n\x0fUpdateBorrowers\x12\x1d.plait.UpdateBorrowersRequest\x1a\x1b.plait.UpdateBorrowersReply\x12>\n\nCancelTask\x12\x18.plait.CancelTaskRequest\x1a\x16.plait.CancelTaskReply\x12,\n\x04\x45xit\x12\x12.plait.ExitRequest\x1a\x10.plait.ExitReply\x12\x41\n\x0bWorkerStats\x12\x19.plait.WorkerStatsRequest\x1a\x17.plait.WorkerStatsReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cworker.proto\x12\x05plait\x1a\x0c\x63ommon.proto\"A\n\x0fPushTaskRequest\x12\x1d\n\x04spec\x18\x01 \x01(\x0b\x32\x0f.plait.TaskSpec\x12\x0f\n\x07gpu_ids\x18\x02 \x03(\x05\"\x96\x01\n\rPushTaskReply\x12$\n\x07returns\x18\x01 \x03(\x0b\x32\x13.plait.ReturnObject\x12\x1c\n\x14is_application_error\x18\x02 \x01(\x08\x12\x11\n\tcancelled\x18\x03 \x01(\x08\x12\x1d\n\x15\x61\x63tor_creation_failed\x18\x04 \x01(\x08\x12\x0f\n\x07task_id\x18\x05 \x01(\x0c\"6\n\rPushTaskBatch\x12%\n\x05tasks\x18\x01 \x03(\x0b\x32\x16.plait.PushTaskRequest\";\n\x12PushTaskReplyBatch\x12%\n\x07replies\x18\x01 \x03(\x0b\x32\x14.plait.PushTaskReply\">\n\x16GetObjectStatusRequest\x12\x11\n\tobject_id\x18\x01 \x01(\x0c\x12\x11\n\ttimeout_s\x18\x02 \x01(\x01\"\xa3\x01\n\x14GetObjectStatusReply\x12\x32\n\x06status\x18\x01 \x01(\x0e\x32\".plait.GetObjectStatusReply.Status\x12#\n\x06object\x18\x02 \x01(\x0b\x32\x13.plait.ReturnObject\"2\n\x06Status\x12\x0b\n\x07PENDING\x10\x00\x12\t\n\x05READY\x10\x01\x12\x10\n\x0cOUT_OF_SCOPE\x10\x02\",\n\x08RefDelta\x12\x11\n\tobject_id\x18\x01 \x01(\x0c\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x03\"[\n\x16UpdateBorrowersRequest\x12 \n\x08\x62orrower\x18\x01 \x01(\x0b\x32\x0e.plait.Address\x12\x1f\n\x06\x64\x65ltas\x18\x02 \x03(\x0b\x32\x0f.plait.RefDelta\"\x16\n\x14UpdateBorrowersReply\"F\n\x11\x43\x61ncelTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\x0c\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\x12\x11\n\trecursive\x18\x03 \x01(\x08\"$\n\x0f\x43\x61ncelTaskReply\x12\x11\n\tattempted\x18\x01 \x01(\x08\",\n\x0b\x45xitRequest\x12\r\n\x05\x66orce\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x0b\n\tExitReply\"\x14\n\x12WorkerStatsRequest\"f\n\x10WorkerStatsReply\x12\x19\n\x11num_owned_objects\x18\x01 \x01(\x05\x12\x19\n\x11num_pending_tasks\x18\x02 \x01(\x05\x12\x1c\n\x14num_borrowed_objects\x18\x03 \x01(\x05\x32\xdf\x03\n\rWorkerService\x12\x38\n\x08PushTask\x12\x16.plait.PushTaskRequest\x1a\x14.plait.PushTaskReply\x12\x45\n\x0ePushTaskStream\x12\x14.plait.PushTaskBatch\x1a\x19.plait.PushTaskReplyBatch(\x01\x30\x01\x12M\n\x0fGetObjectStatus\x12\x1d.plait.GetObjectStatusRequest\x1a\x1b.plait.GetObjectStatusReply\x12M\n\x0fUpdateBorrowers\x12\x1d.plait.UpdateBorrowersRequest\x1a\x1b.plait.UpdateBorrowersReply\x12>\n\nCancelTask\x12\x18.plait.CancelTaskRequest\x1a\x16.plait.CancelTaskReply\x12,\n\x04\x45xit\x12\x12.plait.ExitRequest\x1a\x10.plait.ExitReply\x12\x41\n\x0bWorkerStats\x12\x19.plait.WorkerStatsRequest\x1a\x17.plait.WorkerStatsReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,17 +54,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATEBORROWERSREPLY']._serialized_start=743
   _globals['_UPDATEBORROWERSREPLY']._serialized_end=765
   _globals['_CANCELTASKREQUEST']._serialized_start=767
-  _globals['_CANCELTASKREQUEST']._serialized_end=818
-  _globals['_CANCELTASKREPLY']._serialized_start=820
-  _globals['_CANCELTASKREPLY']._serialized_end=856
-  _globals['_EXITREQUEST']._serialized_start=858
-  _globals['_EXITREQUEST']._serialized_end=902
-  _globals['_EXITREPLY']._serialized_start=904
-  _globals['_EXITREPLY']._serialized_end=915
-  _globals['_WORKERSTATSREQUEST']._serialized_start=917
-  _globals['_WORKERSTATSREQUEST']._serialized_end=937
-  _globals['_WORKERSTATSREPLY']._serialized_start=939
-  _globals['_WORKERSTATSREPLY']._serialized_end=1041
-  _globals['_WORKERSERVICE']._serialized_start=1044
-  _globals['_WORKERSERVICE']._serialized_end=1523
+  _globals['_CANCELTASKREQUEST']._serialized_end=837
+  _globals['_CANCELTASKREPLY']._serialized_start=839
+  _globals['_CANCELTASKREPLY']._serialized_end=875
+  _globals['_EXITREQUEST']._serialized_start=877
+  _globals['_EXITREQUEST']._serialized_end=921
+  _globals['_EXITREPLY']._serialized_start=923
+  _globals['_EXITREPLY']._serialized_end=934
+  _globals['_WORKERSTATSREQUEST']._serialized_start=936
+  _globals['_WORKERSTATSREQUEST']._serialized_end=956
+  _globals['_WORKERSTATSREPLY']._serialized_start=958
+  _globals['_WORKERSTATSREPLY']._serialized_end=1060
+  _globals['_WORKERSERVICE']._serialized_start=1063
+  _globals['_WORKERSERVICE']._serialized_end=1542
 # @@protoc_insertion_point(module_scope)
