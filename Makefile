@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CPP_TEST_DIR := build/cpp-tests
 
-.PHONY: setup demo test check-protos typecheck test-cpp test-java test-py bench clean distclean
+.PHONY: setup demo test check-protos typecheck test-cpp test-java test-py conformance test-conformance bench clean distclean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,7 +17,7 @@ demo: setup
 	$(PY) examples/demo.py
 
 # Stops at the first failing step, in this order.
-test: check-protos typecheck test-cpp test-java test-py
+test: check-protos typecheck test-cpp test-java test-py test-conformance
 
 check-protos: setup
 	$(PY) scripts/gen_protos.py --check
@@ -39,6 +39,13 @@ test-java: setup
 test-py: setup
 	$(VENV)/bin/pytest
 
+# The cross-language conformance suite (docs/conformance.md): builds the C++ and Java
+# adapters, runs every case for every caller x callee pair on a local cluster, writes
+# conformance-tests/report.html and report.xml. Fails on any unexpected result.
+conformance test-conformance: setup
+	@bash scripts/setup_java.sh
+	timeout 1200 $(VENV)/bin/plait conformance
+
 # Ray is only the yardstick: bench/setup_ray.sh installs it into its own .venv-ray
 # (best effort), so it can never move the versions plait's generated stubs depend on.
 bench: setup
@@ -46,7 +53,7 @@ bench: setup
 	$(PY) bench/microbenchmark.py
 
 clean:
-	rm -rf build *.egg-info .mypy_cache .pytest_cache conformance-tests/report.html
+	rm -rf build *.egg-info .mypy_cache .pytest_cache conformance-tests/report.html conformance-tests/report.xml
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # clean, and also the virtualenv (the next target rebuilds it from scratch).
