@@ -41,6 +41,7 @@ def run_and_report(suite: str | None, name_filter: str | None, languages: list[s
     out_dir.mkdir(parents=True, exist_ok=True)
     report.write_html(run, out_dir / "report.html")
     report.write_junit(run, out_dir / "report.xml")
-    print(report.terminal(run))
-    print(f"report: {out_dir / 'report.html'} (JUnit XML: {out_dir / 'report.xml'})")
+    print(f"conformance: report in {out_dir / 'report.html'} (JUnit XML: "
+          f"{out_dir / 'report.xml'})")
+    print(report.terminal(run))   # ends with the summary line
     return 0 if run.ok and not run.unused_known else 1

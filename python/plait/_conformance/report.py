@@ -44,8 +44,22 @@ def _callers(run: Run, results: list[Result]) -> list[str]:
 
 def summary_line(run: Run) -> str:
     failed = run.count("failed") + run.count("xpass")
-    return (f"{run.count('passed')} passed, {failed} failed, {run.count('skipped')} skipped"
-            f", {run.count('xfail')} known failures")
+    return f"{run.count('passed')} passed, {failed} failed, {run.count('skipped')} skipped"
+
+
+def tier_lines(run: Run) -> list[str]:
+    """Per tier: how many cases, and how many ran on every pair without a failure."""
+    lines = []
+    for tier in ("required", "recommended"):
+        results = [r for r in run.results if r.case.tier == tier]
+        if not results:
+            continue
+        ids = {r.case.id for r in results}
+        bad = {r.case.id for r in results if r.status in ("failed", "xpass", "xfail")}
+        lines.append(f"{tier}: {len(ids) - len(bad)} of {len(ids)} cases pass on every pair"
+                     + (f" ({len(bad)} with failures or known failures)" if bad else ""))
+    lines.append(f"known failures: {run.count('xfail')} (conformance-tests/known_failures/)")
+    return lines
 
 
 def terminal(run: Run) -> str:
@@ -76,6 +90,7 @@ def terminal(run: Run) -> str:
         lines.append(f"stale known failure ({k.source}): {k.pattern} {k.caller}->{k.callee} "
                      "matched no case: remove the line")
     lines.append("")
+    lines.extend(tier_lines(run))
     lines.append(summary_line(run))
     return "\n".join(lines)
 
@@ -111,7 +126,8 @@ def write_html(run: Run, path: Path) -> None:
            "<h1>plait cross-language conformance</h1>",
            f"<p><b>{e(summary_line(run))}</b> &mdash; languages {e(', '.join(run.languages))}, "
            f"{run.seconds:.0f}s. Cells: passed/run for the caller (row) calling the callee "
-           "(column); known failures and skips in brackets.</p>"]
+           "(column); known failures and skips in brackets.</p>",
+           "<ul>" + "".join(f"<li>{e(line)}</li>" for line in tier_lines(run)) + "</ul>"]
     out.append("<h2>Capabilities</h2><table><tr><th class=l>language</th><th class=l>"
                "capabilities</th></tr>")
     for lang, caps in run.capabilities.items():
