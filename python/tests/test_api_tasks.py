@@ -458,6 +458,25 @@ def test_cluster_info() -> None:
     task_id, job_id = plait.get(task_ctx.remote())
     assert task_id and job_id == ctx.get_job_id()
 
+    @plait.remote
+    def my_name() -> str | None:
+        return plait.get_runtime_context().get_task_name()
+
+    assert plait.get(my_name.options(name="named-task").remote()) == "named-task"
+
+
+def test_available_resources_follow_running_tasks() -> None:
+    @plait.remote(resources={"custom": 1}, num_cpus=0)
+    def hold(seconds: float) -> None:
+        time.sleep(seconds)
+
+    ref = hold.remote(30)
+    wait_for(lambda: "custom" not in plait.available_resources(), timeout=10,
+             what="the running task's resource to show as taken")
+    plait.cancel(ref, force=True)
+    wait_for(lambda: plait.available_resources().get("custom") == 1, timeout=10,
+             what="the resource to come back")
+
 
 def test_init_twice_and_is_initialized() -> None:
     assert plait.is_initialized()
