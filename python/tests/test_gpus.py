@@ -80,6 +80,22 @@ def test_actor_gets_its_gpu_for_its_lifetime() -> None:
     plait.kill(actor)
 
 
+def test_fractional_gpus_share_a_device() -> None:
+    @plait.remote(num_gpus=0.5)
+    class HalfGpu:
+        def devices(self) -> tuple[list[Any], str | None]:
+            return plait.get_gpu_ids(), os.environ.get("CUDA_VISIBLE_DEVICES")
+
+    a, b = HalfGpu.remote(), HalfGpu.remote()
+    (ids_a, env_a), (ids_b, env_b) = plait.get([a.devices.remote(), b.devices.remote()],
+                                               timeout=60)
+    assert ids_a == ids_b and len(ids_a) == 1 and env_a == env_b == str(ids_a[0])
+    whole, _ = plait.get(hold_gpu.remote(0), timeout=60)  # the other device is whole
+    assert whole != ids_a and whole[0] in (5, 7)
+    plait.kill(a)
+    plait.kill(b)
+
+
 def test_device_ids_follow_the_visible_list() -> None:
     assert device_ids([0, 1], None) == [0, 1]
     assert device_ids([1], "5,7") == [7]

@@ -121,17 +121,44 @@ def test_cancel_removes_a_queued_request() -> None:
 def test_gpu_leases_get_distinct_whole_gpu_ids_and_return_them() -> None:
     s = NodeScheduler("local", {"CPU": 8, "GPU": 3})
     d1 = s.submit(req({"GPU": 2}))
-    d2 = s.submit(req({"GPU": 0.5}))  # rounded up: one whole device
-    assert d1.allocation is not None and d2.allocation is not None
-    assert d1.allocation.gpu_ids == (0, 1)
-    assert d2.allocation.gpu_ids == (2,)
-    assert s.available["GPU"] == 0.0
-    assert s.submit(req({"GPU": 0.5})).kind is QUEUE
+    d2 = s.submit(req({"GPU": 1.5}))  # over one: rounded up to whole devices
+    assert d1.allocation is not None and d1.allocation.gpu_ids == (0, 1)
+    assert s.available["GPU"] == 1.0
+    assert d2.kind is QUEUE  # needs two whole devices; one is free
     decisions = s.release(d1.allocation)
     assert kinds(decisions) == [GRANT]
     assert decisions[0].allocation is not None
-    assert decisions[0].allocation.gpu_ids == (0,)
-    assert s.free_gpu_ids == [1]
+    assert decisions[0].allocation.gpu_ids == (0, 1)
+    assert s.free_gpu_ids == [2]
+
+
+def test_fractional_gpu_leases_share_a_device() -> None:
+    s = NodeScheduler("local", {"CPU": 8, "GPU": 2})
+    quarters = [s.submit(req({"GPU": 0.25})) for _ in range(4)]
+    assert kinds(quarters) == [GRANT] * 4
+    ids = [d.allocation.gpu_ids for d in quarters if d.allocation is not None]
+    assert ids == [(0,)] * 4  # packed onto one device, the other stays whole
+    assert s.free_gpu_ids == [1] and s.available["GPU"] == 1.0
+    whole = s.submit(req({"GPU": 1}))
+    assert whole.allocation is not None and whole.allocation.gpu_ids == (1,)
+    half = req({"GPU": 0.5})
+    assert s.submit(half).kind is QUEUE  # 0 GPU left on either device
+    # A quarter's share comes back: not enough for a half yet; a second one is.
+    assert quarters[0].allocation is not None and quarters[1].allocation is not None
+    assert s.release(quarters[0].allocation) == []
+    decisions = s.release(quarters[1].allocation)
+    assert [d.request_id for d in decisions] == [half.request_id]
+    assert decisions[0].allocation is not None and decisions[0].allocation.gpu_ids == (0,)
+
+
+def test_gpu_share_split_across_devices_does_not_fit_a_whole_gpu() -> None:
+    s = NodeScheduler("local", {"GPU": 2})
+    a, b = s.submit(req({"GPU": 0.5})), s.submit(req({"GPU": 0.75}))
+    assert a.allocation is not None and b.allocation is not None
+    assert a.allocation.gpu_ids == (0,) and b.allocation.gpu_ids == (1,)  # 0.75 > 0.5 free
+    assert s.available["GPU"] == 0.75
+    assert s.submit(req({"GPU": 0.75})).kind is QUEUE  # 0.75 free, but 0.5 + 0.25
+    assert s.submit(req({"GPU": 0.5})).kind is GRANT
 
 
 def test_busy_node_spills_back_to_a_node_with_resources_available_now() -> None:

@@ -12,9 +12,11 @@ replies) and the queue of lease requests that could not be decided at once. Each
   cluster view changes (a node joins) and is then spilled back.
 
 Resources are counted in fixed point (1/10000 of a unit), so 0.1 + 0.2 releases exactly
-what it took. A GPU demand is rounded up to whole GPUs: each lease gets its own device
-ids (fractional sharing of a GPU is not supported), and counting whole GPUs keeps the
-"GPU" resource equal to the number of free ids, which other nodes see in heartbeats.
+what it took. GPUs are also tracked per device, as in Ray: a demand below one GPU takes
+that share of one device (several such leases share it, packed onto the fullest device
+that still fits), a larger demand is rounded up to whole devices that are entirely free.
+Other nodes see only the "GPU" total in heartbeats, so a spilled-back request may queue
+at a node whose free GPU share is split across devices.
 """
 from __future__ import annotations
 
@@ -52,11 +54,17 @@ def to_float(resources: Mapping[str, int]) -> dict[str, float]:
 
 
 def demand_of(resources: Mapping[str, float]) -> Fixed:
-    """What a request takes from a node: its resources, GPUs rounded up to whole ones."""
+    """What a request takes from a node: its resources; a GPU demand above one is rounded
+    up to whole GPUs (below one it is a share of one device)."""
     demand = to_fixed(resources)
-    if GPU in demand:
+    if demand.get(GPU, 0) > RESOURCE_UNIT:
         demand[GPU] = math.ceil(demand[GPU] / RESOURCE_UNIT) * RESOURCE_UNIT
     return demand
+
+
+def gpu_share(gpu_units: int, num_ids: int) -> int:
+    """What a lease of gpu_units over num_ids devices takes from each device."""
+    return gpu_units if num_ids == 1 and gpu_units < RESOURCE_UNIT else RESOURCE_UNIT
 
 
 def fits(demand: Mapping[str, int], available: Mapping[str, int]) -> bool:
@@ -148,7 +156,7 @@ class NodeScheduler:
         self._total = to_fixed(total)
         self._available: Fixed = dict(self._total)
         num_gpus = self._total.get(GPU, 0) // RESOURCE_UNIT
-        self._free_gpu_ids: list[int] = list(range(num_gpus))
+        self._gpu_free: list[int] = [RESOURCE_UNIT] * num_gpus  # per device, fixed point
         # Whole GPUs only: a fractional remainder of the GPU total is unusable.
         if num_gpus:
             self._total[GPU] = self._available[GPU] = num_gpus * RESOURCE_UNIT
@@ -172,7 +180,24 @@ class NodeScheduler:
 
     @property
     def free_gpu_ids(self) -> list[int]:
-        return list(self._free_gpu_ids)
+        """The devices no lease uses any share of."""
+        return [i for i, free in enumerate(self._gpu_free) if free == RESOURCE_UNIT]
+
+    def _place_gpus(self, units: int) -> tuple[int, ...] | None:
+        """The devices a GPU demand would take now, or None when they are not free."""
+        if units >= RESOURCE_UNIT:
+            whole = self.free_gpu_ids
+            n = units // RESOURCE_UNIT
+            return tuple(whole[:n]) if len(whole) >= n else None
+        fitting = [i for i, free in enumerate(self._gpu_free) if free >= units]
+        if not fitting:
+            return None
+        return (min(fitting, key=lambda i: (self._gpu_free[i], i)),)
+
+    def _fits_now(self, demand: Fixed) -> bool:
+        if not fits(demand, self._available):
+            return False
+        return GPU not in demand or self._place_gpus(demand[GPU]) is not None
 
     def cluster_view(self) -> dict[str, NodeView]:
         return {node_id: node.view for node_id, node in self._cluster.items()}
@@ -222,10 +247,9 @@ class NodeScheduler:
             self._available[name] = min(
                 self._available.get(name, 0) + units, self._total.get(name, 0)
             )
+        share = gpu_share(allocation.resources.get(GPU, 0), len(allocation.gpu_ids))
         for gpu_id in allocation.gpu_ids:
-            if gpu_id not in self._free_gpu_ids:
-                self._free_gpu_ids.append(gpu_id)
-        self._free_gpu_ids.sort()
+            self._gpu_free[gpu_id] = min(self._gpu_free[gpu_id] + share, RESOURCE_UNIT)
         return self._reschedule(spill=False)
 
     def worker_blocked(self, allocation: Allocation) -> list[Decision]:
@@ -260,7 +284,7 @@ class NodeScheduler:
 
     def _decide(self, request: LeaseRequest, demand: Fixed) -> Decision:
         rid = request.request_id
-        if fits(demand, self._available):
+        if self._fits_now(demand):
             return Decision(DecisionKind.GRANT, rid, allocation=self._allocate(demand))
         if fits(demand, self._total):
             if not request.grant_or_queue:
@@ -292,7 +316,7 @@ class NodeScheduler:
         for rid, entry in list(self._queue.items()):
             if entry.infeasible and not spill:
                 continue
-            if not entry.infeasible and not spill and not fits(entry.demand, self._available):
+            if not entry.infeasible and not spill and not self._fits_now(entry.demand):
                 continue
             decision = self._decide(entry.request, entry.demand)
             if decision.kind is DecisionKind.QUEUE:
@@ -307,9 +331,12 @@ class NodeScheduler:
     def _allocate(self, demand: Fixed) -> Allocation:
         for name, units in demand.items():
             self._available[name] -= units
-        num_gpus = demand.get(GPU, 0) // RESOURCE_UNIT
-        gpu_ids = tuple(self._free_gpu_ids[:num_gpus])
-        del self._free_gpu_ids[:num_gpus]
+        gpu_ids: tuple[int, ...] = ()
+        if GPU in demand:
+            gpu_ids = self._place_gpus(demand[GPU]) or ()  # _fits_now checked it
+        share = gpu_share(demand.get(GPU, 0), len(gpu_ids))
+        for gpu_id in gpu_ids:
+            self._gpu_free[gpu_id] -= share
         return Allocation(dict(demand), gpu_ids)
 
     def _spill(self, rid: bytes, demand: Fixed, node: _RemoteNode) -> Decision:
