@@ -14,7 +14,7 @@ import pytest
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import local_cluster
+from plait_fixtures import local_cluster, wait_for
 
 cluster = local_cluster(num_cpus=2, namespace="actors-test")
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -88,6 +88,30 @@ def test_unpicklable_argument_gets_clear_error_and_leaves_no_actor() -> None:
     with pytest.raises(TypeError, match="cannot serialize"):
         c.incr.remote(threading.Lock())
     assert plait.get(c.incr.remote(), timeout=30) == 2
+
+
+def test_infeasible_actor_stays_pending_with_warning(caplog: pytest.LogCaptureFixture,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from plait._core_worker import actor_submitter
+
+    monkeypatch.setattr(actor_submitter, "INFEASIBLE_WARNING_S", 0.3)  # default 5 s
+    pending = Counter.options(resources={"nonexistent": 1}).remote()
+    ref = pending.incr.remote()
+    with caplog.at_level("WARNING"):
+        ready, _ = plait.wait([ref], timeout=1.5)
+    assert ready == []
+    assert any("Actor 'Counter' asks for {'nonexistent': 1.0}, which no node" in r.getMessage()
+               for r in caplog.records)
+    plait.kill(pending)
+    with pytest.raises(exc.ActorDiedError):
+        plait.get(ref, timeout=20)
+    # Its worker lease request was withdrawn: nothing waits at the raylet any more.
+    from plait._core_worker.context import current_core_worker
+    from plait._proto import raylet_pb2
+
+    stats = current_core_worker().raylet_sync.GetNodeStats
+    wait_for(lambda: stats(raylet_pb2.GetNodeStatsRequest(), timeout=10).num_pending_leases
+             == 0, timeout=10, what="the lease request to be cancelled")
 
 
 def test_constructor_failure_reports_cause() -> None:
@@ -250,6 +274,45 @@ def test_kill_actor() -> None:
         pytest.fail("actor process still alive after plait.kill")
     with pytest.raises(ValueError, match="only supported for actors"):
         plait.kill("not an actor")  # type: ignore[arg-type]
+
+
+def test_kill_during_creation_frees_the_actors_worker(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    @plait.remote(num_cpus=2)
+    class SlowStart:
+        def __init__(self, path: str) -> None:
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(1)
+
+        def ping(self) -> str:
+            return "pong"
+
+    a = SlowStart.remote(str(pid_file))
+    pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(),
+                       what="the constructor to start"))
+    plait.kill(a)
+    with pytest.raises(exc.ActorDiedError, match="killed"):
+        plait.get(a.ping.remote(), timeout=20)
+    wait_for(lambda: _gone(pid), timeout=10, what="the actor's worker to exit")
+
+    @plait.remote(num_cpus=2)
+    def whole_node() -> int:
+        return 1
+
+    assert plait.get(whole_node.remote(), timeout=20) == 1  # its 2 CPUs came back
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    except OSError:
+        return True
 
 
 def test_actor_process_death_is_reported() -> None:

@@ -427,14 +427,19 @@ def test_custom_resources_limit_concurrency() -> None:
     assert spans[1][0] >= spans[0][1] - 0.05
 
 
-def test_infeasible_task_stays_pending_with_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_infeasible_task_stays_pending_with_warning(caplog: pytest.LogCaptureFixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from plait._core_worker import task_submitter
+
+    monkeypatch.setattr(task_submitter, "INFEASIBLE_WARNING_S", 0.3)  # default 5 s
+
     @plait.remote(resources={"nonexistent": 1})
     def never() -> int:
         return 1
 
     ref = never.remote()
     with caplog.at_level("WARNING"):
-        ready, _ = plait.wait([ref], timeout=6.5)
+        ready, _ = plait.wait([ref], timeout=1.5)
     assert ready == []
     assert any("no node in the cluster has" in r.getMessage() for r in caplog.records)
     plait.cancel(ref)

@@ -22,6 +22,7 @@ from plait._core_worker.memory_store import StoredObject
 from plait._core_worker.task_spec import (
     DepsCancelled, PendingTask, fail_task, finish_task, resolve_owned_deps, stop_waiting_for_deps,
     wait_for_deps)
+from plait._core_worker.task_submitter import INFEASIBLE_WARNING_S, fits_no_node
 from plait._ids import random_id
 from plait._proto import common_pb2, gcs_pb2, raylet_pb2, raylet_pb2_grpc, worker_pb2
 
@@ -45,6 +46,8 @@ class ActorState:
     lease: tuple[bytes, str] | None = None  # (lease id, raylet) when we created it
     # Taken off the queue, waiting for its arguments before it gets a sequence number.
     resolving_task: PendingTask | None = None
+    # (request id, raylet) of the worker lease the creator waits for.
+    lease_request: tuple[bytes, str] | None = None
 
 
 class ActorTaskSubmitter:
@@ -78,7 +81,12 @@ class ActorTaskSubmitter:
                 await self._creation_failed(st, task, "an argument of the actor's constructor "
                                             "failed", failed)
                 return
-            lease = await self._lease(spec, detached)
+            lease = await self._lease(spec, detached, st) if st.dead_cause is None else ""
+            if st.dead_cause is not None:  # killed before it got a worker
+                if not isinstance(lease, str):
+                    st.lease = (lease[0].lease_id, lease[1])
+                await self._abandon_creation(st, task, st.dead_cause)
+                return
             if isinstance(lease, str):
                 await self._creation_failed(st, task, lease, None)
                 return
@@ -100,7 +108,11 @@ class ActorTaskSubmitter:
                     err = stored_from_return(reply.returns[0], True)
                 await self._creation_failed(st, task, "the actor's constructor raised", err)
                 return
-            await self._update_gcs(actor_id, common_pb2.ALIVE, reply_lease.worker_address, "")
+            killed = st.dead_cause or await self._update_gcs(
+                actor_id, common_pb2.ALIVE, reply_lease.worker_address, "")
+            if killed:  # killed (by plait.kill here or elsewhere) while being created
+                await self._abandon_creation(st, task, killed)
+                return
             finish_task(self.cw, task)
             st.address = reply_lease.worker_address
             st.resolving = False
@@ -108,15 +120,53 @@ class ActorTaskSubmitter:
         finally:
             st.resolving = False
 
-    async def _lease(self, spec: common_pb2.TaskSpec, detached: bool
+    async def _abandon_creation(self, st: ActorState, task: PendingTask, cause: str) -> None:
+        """The actor was killed while being created: its worker (if any) goes too."""
+        await self._give_back_lease(st)
+        finish_task(self.cw, task)
+        self._mark_dead(st, cause)
+
+    async def _give_back_lease(self, st: ActorState) -> None:
+        """Return the actor's lease as broken: the raylet kills its worker."""
+        if st.lease is None:
+            return
+        lease_id, raylet = st.lease
+        st.lease = None
+        try:
+            await raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(raylet)) \
+                .ReturnWorkerLease(raylet_pb2.ReturnWorkerLeaseRequest(
+                    lease_id=lease_id, disconnect=True), timeout=5)
+        except grpc.RpcError:
+            pass
+
+    async def _lease(self, spec: common_pb2.TaskSpec, detached: bool, st: ActorState
                      ) -> tuple[raylet_pb2.RequestWorkerLeaseReply, str] | str:
+        timer = asyncio.get_running_loop().call_later(
+            INFEASIBLE_WARNING_S, lambda: asyncio.ensure_future(self._warn_if_infeasible(spec)))
+        try:
+            return await self._lease_hops(spec, detached, st)
+        finally:
+            timer.cancel()
+            st.lease_request = None
+
+    async def _warn_if_infeasible(self, spec: common_pb2.TaskSpec) -> None:
+        resources = dict(spec.resources)
+        if await fits_no_node(self.cw, resources):
+            log.warning("Actor %r asks for %s, which no node in the cluster has; it stays "
+                        "pending until a node that fits joins.",
+                        spec.name.removesuffix(".__init__"), resources)
+
+    async def _lease_hops(self, spec: common_pb2.TaskSpec, detached: bool, st: ActorState
+                          ) -> tuple[raylet_pb2.RequestWorkerLeaseReply, str] | str:
         raylet_addr = self.cw.raylet_address
         grant_or_queue = False
         for _hop in range(8):
             stub = raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(raylet_addr))
+            request_id = random_id()
+            st.lease_request = (request_id, raylet_addr)
             try:
                 reply = await stub.RequestWorkerLease(raylet_pb2.RequestWorkerLeaseRequest(
-                    request_id=random_id(), job_id=self.cw.job_id,
+                    request_id=request_id, job_id=self.cw.job_id,
                     language=spec.function.language,
                     resources=dict(spec.resources), owner=self.cw.address_pb(), is_actor=True,
                     detached=detached, grant_or_queue=grant_or_queue, task_name=spec.name))
@@ -138,29 +188,27 @@ class ActorTaskSubmitter:
             info = deserialize(err.data)
             if isinstance(info, ErrorInfo):
                 cause = f"{why}: {exception_from(info)}"
-        await self._update_gcs(st.actor_id, common_pb2.DEAD, None, cause)
-        if st.lease is not None:
-            lease_id, raylet = st.lease
-            try:
-                await raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(raylet)) \
-                    .ReturnWorkerLease(raylet_pb2.ReturnWorkerLeaseRequest(
-                        lease_id=lease_id, disconnect=True), timeout=5)
-            except grpc.RpcError:
-                pass
+        cause = await self._update_gcs(st.actor_id, common_pb2.DEAD, None, cause) or cause
+        await self._give_back_lease(st)
         finish_task(self.cw, task)
         self._mark_dead(st, cause)
 
     async def _update_gcs(self, actor_id: bytes, state: int,
-                          address: common_pb2.Address | None, cause: str) -> None:
+                          address: common_pb2.Address | None, cause: str) -> str | None:
+        """Record the actor's new state; if it is DEAD already (killed meanwhile), change
+        nothing and return its death cause."""
         reply = await self.cw.gcs.GetActor(gcs_pb2.GetActorRequest(actor_id=actor_id),
                                            timeout=10)
         info = reply.actor
+        if info.state == common_pb2.DEAD:
+            return info.death_cause or "the actor died"
         info.state = state
         if address is not None:
             info.address.CopyFrom(address)
         if cause:
             info.death_cause = cause
         await self.cw.gcs.UpdateActor(gcs_pb2.UpdateActorRequest(actor=info), timeout=10)
+        return None
 
     # -- calls ------------------------------------------------------------------------
     def submit(self, task: PendingTask) -> None:
@@ -340,7 +388,16 @@ class ActorTaskSubmitter:
                     worker_pb2.ExitRequest(force=True, reason=cause), timeout=5)
             except grpc.RpcError:
                 pass
-        self._mark_dead(self._state(actor_id), cause)
+        st = self._state(actor_id)
+        self._mark_dead(st, cause)
+        if st.lease_request is not None:  # we create it and it waits for a worker
+            request_id, raylet = st.lease_request
+            try:
+                await raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(raylet)) \
+                    .CancelWorkerLease(raylet_pb2.CancelWorkerLeaseRequest(
+                        request_id=request_id), timeout=5)
+            except grpc.RpcError:
+                pass
 
     async def shutdown(self) -> None:
         for st in self.actors.values():

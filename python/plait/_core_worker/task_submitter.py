@@ -60,6 +60,22 @@ def scheduling_key(language: int, resources: dict[str, float]) -> SchedulingKey:
     return language, tuple(sorted(resources.items()))
 
 
+INFEASIBLE_WARNING_S = 5.0
+
+
+async def fits_no_node(cw: CoreWorker, resources: dict[str, float]) -> bool:
+    """Whether no live node of the cluster has these resources in total (False when the
+    GCS cannot tell)."""
+    from plait._proto import gcs_pb2
+
+    try:
+        nodes = (await cw.gcs.GetAllNodes(gcs_pb2.GetAllNodesRequest(), timeout=5)).nodes
+    except grpc.RpcError:
+        return False
+    return not any(all(n.total_resources.get(k, 0.0) >= v for k, v in resources.items())
+                   for n in nodes if n.alive)
+
+
 class NormalTaskSubmitter:
     def __init__(self, cw: CoreWorker) -> None:
         self.cw = cw
@@ -129,7 +145,7 @@ class NormalTaskSubmitter:
         head = state.queue[0] if state.queue else None
         name = head.spec.name if head else ""
         infeasible_timer = asyncio.get_running_loop().call_later(
-            5.0, self._warn_if_infeasible, state)
+            INFEASIBLE_WARNING_S, self._warn_if_infeasible, state)
         try:
             for _hop in range(8):
                 state.lease_requests[req_id] = raylet_addr
@@ -171,16 +187,7 @@ class NormalTaskSubmitter:
         key = scheduling_key(state.language, state.resources)
         if key in self._warned_infeasible or not state.queue:
             return
-        from plait._proto import gcs_pb2
-
-        try:
-            nodes = (await self.cw.gcs.GetAllNodes(gcs_pb2.GetAllNodesRequest(),
-                                                   timeout=5)).nodes
-        except grpc.RpcError:
-            return
-        fits = any(all(n.total_resources.get(k, 0.0) >= v for k, v in state.resources.items())
-                   for n in nodes if n.alive)
-        if not fits:
+        if await fits_no_node(self.cw, state.resources) and state.queue:
             self._warned_infeasible.add(key)
             log.warning("Task %r asks for %s, which no node in the cluster has; it stays "
                         "pending until a node that fits joins.", state.queue[0].spec.name,
