@@ -443,6 +443,13 @@ def test_infeasible_task_stays_pending_with_warning(caplog: pytest.LogCaptureFix
     assert ready == []
     assert any("no node in the cluster has" in r.getMessage() for r in caplog.records)
     plait.cancel(ref)
+    # Nothing is left to run, so its worker lease request was withdrawn too.
+    from plait._core_worker.context import current_core_worker
+    from plait._proto import raylet_pb2
+
+    stats = current_core_worker().raylet_sync.GetNodeStats
+    wait_for(lambda: stats(raylet_pb2.GetNodeStatsRequest(), timeout=10).num_pending_leases
+             == 0, timeout=10, what="the lease request to be cancelled")
 
 
 def test_cluster_info() -> None:

@@ -313,11 +313,16 @@ class NormalTaskSubmitter:
         lease = task.pushed_to
         if lease is None:
             stop_waiting_for_deps(task)
+            emptied = []
             for state in self.keys.values():
                 if task in state.queue:
                     state.queue.remove(task)
+                    if not state.queue:
+                        emptied.append(state)
             self.tasks.pop(task_id, None)
             fail_task(self.cw, task, error_object(exc.TaskCancelledError(task_id.hex())))
+            for state in emptied:  # nothing left to run on the workers being asked for
+                await self._cancel_lease_requests(state)
             return
         try:
             await self.cw.worker_stub(lease.worker).CancelTask(
@@ -326,15 +331,18 @@ class NormalTaskSubmitter:
         except grpc.RpcError:
             pass
 
+    async def _cancel_lease_requests(self, state: KeyState) -> None:
+        for req_id, addr in list(state.lease_requests.items()):
+            stub = raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(addr))
+            try:
+                await stub.CancelWorkerLease(
+                    raylet_pb2.CancelWorkerLeaseRequest(request_id=req_id), timeout=2)
+            except grpc.RpcError:
+                pass
+
     async def shutdown(self) -> None:
         for state in self.keys.values():
-            for req_id, addr in list(state.lease_requests.items()):
-                stub = raylet_pb2_grpc.RayletServiceStub(self.cw.channels.get(addr))
-                try:
-                    await stub.CancelWorkerLease(
-                        raylet_pb2.CancelWorkerLeaseRequest(request_id=req_id), timeout=2)
-                except grpc.RpcError:
-                    pass
+            await self._cancel_lease_requests(state)
             for lease in list(state.leases):
                 if lease.idle_handle is not None:
                     lease.idle_handle.cancel()
