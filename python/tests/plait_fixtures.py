@@ -39,6 +39,21 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
         time.sleep(interval)
 
 
+def process_gone(pid: int) -> bool:
+    """True once the process has exited (or is a zombie nobody reaped yet)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except OSError:
+        return True
+
+
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 

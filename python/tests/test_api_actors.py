@@ -14,7 +14,7 @@ import pytest
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import local_cluster, wait_for
+from plait_fixtures import local_cluster, process_gone, wait_for
 
 cluster = local_cluster(num_cpus=2, namespace="actors-test")
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -295,24 +295,13 @@ def test_kill_during_creation_frees_the_actors_worker(tmp_path: Path) -> None:
     plait.kill(a)
     with pytest.raises(exc.ActorDiedError, match="killed"):
         plait.get(a.ping.remote(), timeout=20)
-    wait_for(lambda: _gone(pid), timeout=10, what="the actor's worker to exit")
+    wait_for(lambda: process_gone(pid), timeout=10, what="the actor's worker to exit")
 
     @plait.remote(num_cpus=2)
     def whole_node() -> int:
         return 1
 
     assert plait.get(whole_node.remote(), timeout=20) == 1  # its 2 CPUs came back
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return open(f"/proc/{pid}/stat").read().split()[2] == "Z"
-    except OSError:
-        return True
 
 
 def test_actor_process_death_is_reported() -> None:

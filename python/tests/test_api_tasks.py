@@ -14,7 +14,7 @@ import pytest
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import local_cluster, wait_for
+from plait_fixtures import local_cluster, process_gone, wait_for
 
 cluster = local_cluster(num_cpus=2, num_gpus=2, resources={"custom": 1})
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -288,21 +288,10 @@ def test_cancel_is_recursive(tmp_path: Path) -> None:
         with pytest.raises(exc.TaskCancelledError):
             plait.get(ref, timeout=20)
         if force:  # the child's worker was killed too
-            wait_for(lambda: _gone(pid), timeout=10, what="the child's worker to exit")
+            wait_for(lambda: process_gone(pid), timeout=10, what="the child's worker to exit")
         else:  # the child was interrupted, not left running for 30 s
             wait_for(lambda: os.path.exists(path + ".ended"), timeout=10,
                      what="the child task to be cancelled")
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return open(f"/proc/{pid}/stat").read().split()[2] == "Z"
-    except OSError:
-        return True
 
 
 def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:

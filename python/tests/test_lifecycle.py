@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from plait_fixtures import process_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,17 +31,6 @@ elif sys.argv[1] == "kill":
 """
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-    except OSError:
-        return True
-
-
 @pytest.mark.parametrize("how", ["shutdown", "exit", "kill", "auto"])
 def test_local_cluster_stops_with_driver(how: str, tmp_path: Path) -> None:
     script = tmp_path / "driver.py"
@@ -52,9 +42,9 @@ def test_local_cluster_stops_with_driver(how: str, tmp_path: Path) -> None:
     pids = [int(p) for p in line.split()[1:]]
     assert len(pids) == 3  # GCS, raylet, worker
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not all(_gone(p) for p in pids):
+    while time.monotonic() < deadline and not all(process_gone(p) for p in pids):
         time.sleep(0.1)
-    alive = [p for p in pids if not _gone(p)]
+    alive = [p for p in pids if not process_gone(p)]
     for p in alive:
         os.kill(p, 9)
     assert not alive, f"processes left running after the driver ended ({how}): {alive}"
