@@ -24,7 +24,7 @@ if [[ -z "$BASE_PY" ]]; then
 fi
 
 if [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" - "$RAY_VERSION" <<'PY' 2>/dev/null
-import sys, ray
+import sys, ray, pyarrow
 sys.exit(0 if ray.__version__ == sys.argv[1] else 1)
 PY
 then
@@ -37,8 +37,8 @@ if ! "$BASE_PY" -m venv "$VENV"; then
     exit 0
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-# numpy is the only other package the workloads import.
-if ! "$VENV/bin/python" -m pip install -q "ray[default]==$RAY_VERSION" numpy; then
+# numpy: the workloads; pyarrow: bench/crosslang.py's Arrow row.
+if ! "$VENV/bin/python" -m pip install -q "ray[default]==$RAY_VERSION" numpy pyarrow; then
     echo "setup_ray.sh: could not install ray; benchmarking plait alone" >&2
     exit 0
 fi
