@@ -543,18 +543,11 @@ def build(python: str) -> None:
         run(["javac", "-Xlint:all", "-Werror", "-d", str(classes), "-cp", cp,
              *map(str, sorted(JAVA_SRC.rglob("*.java")))])
         run(["jar", "cf", str(JAVA_JAR), "-C", str(classes), "."])
-    build_dir = CPP_OUT / "build"
-    if not (build_dir / "CMakeCache.txt").exists():
-        print(f"== configuring {CPP_SRC.relative_to(ROOT)} (plait's CMake helper)", flush=True)
-        plait_dir = subprocess.run([python, "-c", "import plait._cpp as c; print(c.cmake_dir())"],
-                                   cwd=ROOT, check=True, capture_output=True, text=True,
-                                   env=_plait_env()).stdout.strip()
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        run(["cmake", "-S", str(CPP_SRC), "-B", str(build_dir), *gen, "--log-level=WARNING",
-             "-DCMAKE_BUILD_TYPE=Release", f"-Dplait_DIR={plait_dir}",
-             f"-DPython3_EXECUTABLE={python}", f"-DCMAKE_LIBRARY_OUTPUT_DIRECTORY={CPP_LIBDIR}"])
     before = CPP_LIB.stat().st_mtime if CPP_LIB.exists() else 0.0
-    subprocess.run(["cmake", "--build", str(build_dir)], cwd=ROOT, check=True,
+    env = {**_plait_env(), "PYTHON": python, "CMAKE_BUILD_TYPE": "Release",
+           "BUILD_DIR": str(CPP_OUT / "build")}
+    subprocess.run(["bash", "scripts/build_cpp_library.sh", str(CPP_SRC), str(CPP_LIBDIR)],
+                   cwd=ROOT, check=True, env=env,
                    stdout=subprocess.DEVNULL if CPP_LIB.exists() else None)
     if CPP_LIB.stat().st_mtime != before:
         print(f"== built {CPP_LIB.relative_to(ROOT)}", flush=True)
