@@ -246,3 +246,97 @@ def test_runtime_bridge_forwards_java_calls_to_the_host(built: None) -> None:
             plait.get(ghost, 10)
     finally:
         bridge.uninstall()
+
+
+class MappedHost(FakeHost):
+    """get() maps each object from a file, as the core worker maps store objects
+    (plait._object_store.client.map_object): when the last reference to the returned
+    buffer goes, the memory is unmapped, and Java's only reference is the bridge's."""
+
+    def __init__(self, tmp: Path) -> None:
+        super().__init__()
+        self.tmp = tmp
+        self.mapped: list[Any] = []  # weak references to every buffer handed out
+
+    def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]:
+        import weakref
+
+        import pyarrow as pa
+
+        out = []
+        for r in deserialize(encoded_refs):
+            path = self.tmp / r.object_id.hex()
+            path.write_bytes(self.objects[r.object_id])
+            with pa.memory_map(str(path), "r") as f:
+                buf = f.read_buffer()
+            self.mapped.append(weakref.ref(buf))
+            out.append(buf)
+        return out
+
+    def unmapped(self, timeout_s: float = 10.0) -> bool:
+        """Runs Java's GC (and Python's) until every mapping handed out is gone."""
+        import gc
+        import time
+
+        import jpype
+
+        deadline = time.monotonic() + timeout_s
+        while any(w() is not None for w in self.mapped) and time.monotonic() < deadline:
+            jpype.JClass("java.lang.System").gc()
+            gc.collect()
+            time.sleep(0.02)
+        return all(w() is None for w in self.mapped)
+
+
+def test_mapped_tensor_outlives_the_java_values_made_of_it(built: None, tmp_path: Path) -> None:
+    # Regression: a Java worker crashed (SIGSEGV in jlong_disjoint_arraycopy) encoding the
+    # result of a task that returned a tensor it had fetched with Plait.get: once encoded,
+    # the Tensor (the only holder of the store mapping's Keepalive) was garbage, Java's GC
+    # let the mapping go, and copying its bytes into the result read unmapped memory.
+    import jpype
+
+    from plait._java import bridge, jvm
+
+    jvm.start()
+    host = MappedHost(tmp_path)
+    values = np.arange(1_000_000, dtype=np.float64)
+    bridge.install(host)
+    try:
+        ref = host._store(serialize(values).to_bytes())
+        plait = jpype.JClass("io.plait.Plait")
+        java_ref = jpype.JClass("io.plait.runtime.ObjectDecoder").decode(
+            jpype.JArray(jpype.JByte)(serialize(ref).to_bytes()))
+        encoder = jpype.JClass("io.plait.runtime.ObjectEncoder")
+
+        tensor = plait.get(java_ref)
+        encoded = encoder.encode(tensor)  # the buffers, not yet copied
+        data = tensor.data()
+        del tensor
+        assert not host.unmapped(0.5), "unmapped while an EncodedObject still needs it"
+        back = deserialize(bytes(memoryview(encoded.toBytes())))
+        assert np.array_equal(back, values)
+        del encoded
+        assert not host.unmapped(0.5), "unmapped while a ByteBuffer over it is reachable"
+        assert data.getDouble(8 * 999_999) == 999_999.0
+        del data
+        assert host.unmapped(), "the mapping outlived every Java value made of it"
+    finally:
+        bridge.uninstall()
+
+
+def test_java_task_returns_a_tensor_it_fetched(executor: Any, tmp_path: Path) -> None:
+    # The crashing path itself: a Java task (here Plait.get) returns a tensor it fetched
+    # from the store; the result is encoded from the mapping, which goes afterwards.
+    from plait._java import bridge
+
+    host = MappedHost(tmp_path)
+    values = np.arange(1_000_000, dtype=np.float64)
+    bridge.install(host)
+    try:
+        ref = host._store(serialize(values).to_bytes())
+        for _ in range(3):
+            [back] = call(executor, "io.plait.Plait", "get", ref)
+            assert np.array_equal(back, values)
+        assert host.unmapped()
+    finally:
+        bridge.uninstall()

@@ -2,10 +2,14 @@
 byte[] conversions, and a typed @JOverride.
 
 jpype.nio.convertToDirectBuffer wraps a buffer's memory (read-only buffers become
-read-only DirectByteBufferR), but only the returned Python proxy keeps the source alive:
-a slice Java makes of it does not. So whatever Java may keep a view of (a tensor or Arrow
-column in an argument) also gets a Keepalive: a Java AutoCloseable whose Python side holds
-the sources until Java drops it (its GC) or closes it.
+read-only DirectByteBufferR) and releases the Python buffer when the Java buffer object it
+returned is collected. Java's slices of it do not count for a read-only one (bytes, a
+store mapping): they reference the writable buffer under the DirectByteBufferR, not it. So
+whatever Java may keep a view of (a tensor or Arrow column in an argument, a Plait.get
+result) also gets a Keepalive: a Java AutoCloseable whose Python side holds the sources
+and the proxies of their Java buffers until Java drops it (its GC) or closes it. Java's
+codec gives the Keepalive to every view it makes (io.plait.runtime.ForeignMemory: every
+ByteBuffer over the memory; Tensor; EncodedObject until it has copied the bytes out).
 """
 from __future__ import annotations
 
@@ -46,10 +50,14 @@ def direct_buffer(buf: Any) -> Any:
     return jpype.nio.convertToDirectBuffer(view)
 
 
-def direct_buffers(bufs: Sequence[Any]) -> Any:
-    """A Java ByteBuffer[] over `bufs` (the proxies must stay alive during the call)."""
+def direct_buffers(bufs: Sequence[Any]) -> tuple[Any, list[Any]]:
+    """A Java ByteBuffer[] over `bufs`, and the Python proxies of its buffers: they (with
+    `bufs`) must stay alive as long as Java may read the memory, e.g. in a Keepalive (a
+    proxy's Java buffer holds JPype's reference to the memory, the only one for the copy
+    of a strided buffer)."""
     cls = jpype.JClass("java.nio.ByteBuffer")
-    return jpype.JArray(cls)([direct_buffer(b) for b in bufs])
+    proxies = [direct_buffer(b) for b in bufs]
+    return jpype.JArray(cls)(proxies), proxies
 
 
 def java_bytes(data: bytes | bytearray | memoryview) -> Any:

@@ -82,8 +82,14 @@ class RuntimeBridge:
         def call() -> Any:
             bufs = self.host.get(py_bytes(encodedRefs), float(timeoutSeconds))
             view = jpype.JClass("io.plait.runtime.BufferView")
-            # Each view holds its Python buffer (maybe a map of the store) via a Keepalive.
-            return jpype.JArray(view)([view(direct_buffer(b), Keepalive(b)) for b in bufs])
+            # Each view holds its Python buffer (maybe a map of the store) via a Keepalive,
+            # which the decoder gives every Java view of it (a Tensor, its ByteBuffers): once
+            # this returns, nothing on the Python side holds the buffer.
+            out = []
+            for b in bufs:
+                buf = direct_buffer(b)
+                out.append(view(buf, Keepalive((b, buf))))
+            return jpype.JArray(view)(out)
         return self._forward("get", call)
 
     @override

@@ -61,10 +61,11 @@ class JavaExecutor:
     def _call(self, call: Callable[[Any, Any, Any], Any], args: Sequence[Buffer],
               kwarg_names: Sequence[str]) -> list[bytes]:
         sources = list(args)
-        buffers = direct_buffers(sources)
-        # Java's views of the arguments (tensors, Arrow columns) hold this, and with it the
-        # Python buffers under them; Java closes it after the call when it kept no view.
-        owner = Keepalive(sources)
+        buffers, proxies = direct_buffers(sources)
+        # Java's views of the arguments (tensors, Arrow columns, every ByteBuffer over them)
+        # hold this, and with it the Python buffers under them; Java closes it after the
+        # call when it kept no view.
+        owner = Keepalive((sources, proxies))
         names = jpype.JArray(jpype.JString)(list(kwarg_names))
         try:
             out = call(buffers, names, owner)

@@ -1,5 +1,6 @@
 package io.plait;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -12,8 +13,9 @@ import java.util.Objects;
  *
  * <p>A decoded tensor's {@link #data()} is a read-only view of the object's memory (for an
  * argument from the shared-memory store: the store itself), not a copy. The tensor keeps
- * that memory alive; a {@code ByteBuffer} taken from it and kept after the tensor is
- * dropped does not, so keep the tensor, or copy ({@link #toLongArray()} and friends copy).
+ * that memory alive, and so does every {@code ByteBuffer} over it (the codec gives them the
+ * memory's owner; on a JVM that does not open {@code java.nio} to plait only the tensor
+ * does, so there keep the tensor, or copy: {@link #toLongArray()} and friends copy).
  */
 public final class Tensor {
   /** dtype name to element size in bytes; the dtypes of docs/object-format.md. */
@@ -157,6 +159,7 @@ public final class Tensor {
       case "uint8": case "bool": for (int i = 0; i < out.length; i++) out[i] = b.get(i) & 0xff; break;
       default: need("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool");
     }
+    Reference.reachabilityFence(this);  // the owner of data's memory, until copied
     return out;
   }
 
@@ -187,6 +190,7 @@ public final class Tensor {
     need("int8", "uint8", "bool");
     byte[] out = new byte[elements()];
     data().get(out);
+    Reference.reachabilityFence(this);  // the owner of data's memory, until copied
     return out;
   }
 
@@ -204,6 +208,7 @@ public final class Tensor {
         long[] wide = toLongArray();
         for (int i = 0; i < out.length; i++) out[i] = wide[i];
     }
+    Reference.reachabilityFence(this);  // the owner of data's memory, until copied
     return out;
   }
 
@@ -212,6 +217,7 @@ public final class Tensor {
     need("float32");
     float[] out = new float[elements()];
     data().asFloatBuffer().get(out);
+    Reference.reachabilityFence(this);  // the owner of data's memory, until copied
     return out;
   }
 
@@ -223,6 +229,7 @@ public final class Tensor {
     for (int i = 0; i < out.length; i++) {
       out[i] = b.get(i) != 0;
     }
+    Reference.reachabilityFence(this);  // the owner of data's memory, until copied
     return out;
   }
 
@@ -232,7 +239,10 @@ public final class Tensor {
       return false;
     }
     Tensor t = (Tensor) o;
-    return dtype.equals(t.dtype) && Arrays.equals(shape, t.shape) && data.equals(t.data);
+    boolean same = dtype.equals(t.dtype) && Arrays.equals(shape, t.shape) && data.equals(t.data);
+    Reference.reachabilityFence(this);
+    Reference.reachabilityFence(t);
+    return same;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.plait.runtime;
 
 import io.plait.ObjectRef;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -9,6 +10,11 @@ import java.util.List;
  * One value laid out in the object format, not yet copied anywhere: the msgpack payload and
  * the out-of-band buffers (views of tensors' memory, Arrow IPC streams). {@link #writeTo}
  * copies them once into their destination (a byte array, shared memory).
+ *
+ * <p>A buffer may be a view of memory Java does not own (a decoded tensor over a Python
+ * buffer or a store mapping, echoed back): the object holds whatever keeps that memory
+ * alive (the Tensor, which holds its owner) and stays reachable until writeTo has copied
+ * it, since the value it was encoded from may already be garbage.
  */
 public final class EncodedObject {
   static final byte[] MAGIC = {'P', 'L', 'A', 'I'};
@@ -23,8 +29,13 @@ public final class EncodedObject {
   private final List<ObjectRef<?>> refs;
   private final long[] offsets;
   private final long totalSize;
+  // Keeps the memory under `buffers` valid (entries may be null): never read.
+  @SuppressWarnings("unused")
+  private final Object[] keepAlive;
 
-  EncodedObject(byte[] payload, List<ByteBuffer> buffers, int flags, List<ObjectRef<?>> refs) {
+  EncodedObject(byte[] payload, List<ByteBuffer> buffers, int flags, List<ObjectRef<?>> refs,
+                List<Object> keepAlive) {
+    this.keepAlive = keepAlive.toArray();
     this.payload = payload;
     this.buffers = List.copyOf(buffers);
     this.flags = flags;
@@ -54,6 +65,16 @@ public final class EncodedObject {
 
   /** Writes the object at {@code dest}'s position (which advances by totalSize()). */
   public void writeTo(ByteBuffer dest) {
+    try {
+      write(dest);
+    } finally {
+      // The buffers' owners must outlive the copy: keep this (and keepAlive) reachable
+      // until it is done, whatever the JIT thinks of the caller's locals.
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  private void write(ByteBuffer dest) {
     if (dest.remaining() < totalSize) {
       throw new IllegalArgumentException("the object needs " + totalSize + " bytes, the "
           + "destination has " + dest.remaining());

@@ -84,11 +84,15 @@ public final class ObjectDecoder {
 
   /**
    * Decodes, keeping tensors and Arrow data as views of {@code object}'s memory; {@code
-   * owner} (may be null) is held by every such view, so memory Java does not own (a Python
-   * buffer) stays alive while a view is reachable.
+   * owner} (may be null) is held by every such view (the Tensor or Arrow vector, and every
+   * ByteBuffer over the memory, {@link Tensor#data()} included), so memory Java does not
+   * own (a Python buffer, a store mapping) stays alive while a view is reachable.
    */
   public static Decoded decodeWithRefs(ByteBuffer object, Object owner) {
-    ByteBuffer obj = object.slice().order(ByteOrder.LITTLE_ENDIAN);
+    // Every view made below (a tensor's data, an Arrow stream) is a slice of obj, and so
+    // holds the owner itself (ForeignMemory), not only through the Tensor or vector.
+    ByteBuffer obj = ForeignMemory.withOwner(object, owner).slice()
+        .order(ByteOrder.LITTLE_ENDIAN);
     long size = obj.remaining();
     if (size < EncodedObject.HEADER_SIZE) {
       throw reject("object of " + size + " bytes is shorter than the 24-byte header");

@@ -48,6 +48,9 @@ public final class ObjectEncoder {
   static final int MAX_DEPTH = 512;
 
   private final List<ByteBuffer> buffers = new ArrayList<>();
+  // What keeps the buffers' memory alive (a decoded Tensor holds its Python owner): the
+  // EncodedObject holds these until its bytes are copied out.
+  private final List<Object> keepAlive = new ArrayList<>();
   private final List<ObjectRef<?>> refs = new ArrayList<>();
   private int flags;
   private final CharsetEncoder utf8 = StandardCharsets.UTF_8.newEncoder()
@@ -66,7 +69,8 @@ public final class ObjectEncoder {
     } catch (IOException e) {  // in-memory packer: only from a bug
       throw new CodecException("msgpack failed: " + e, e);
     }
-    return new EncodedObject(p.toByteArray(), enc.buffers, enc.flags, enc.refs);
+    return new EncodedObject(p.toByteArray(), enc.buffers, enc.flags, enc.refs,
+        enc.keepAlive);
   }
 
   /** {@code encode(value).toBytes()}. */
@@ -181,8 +185,10 @@ public final class ObjectEncoder {
     p.writePayload(data);
   }
 
-  private int addBuffer(ByteBuffer b) {
+  /** {@code holder}: an object that keeps {@code b}'s memory valid (its owner). */
+  private int addBuffer(ByteBuffer b, Object holder) {
     buffers.add(b.duplicate());
+    keepAlive.add(holder);
     return buffers.size() - 1;
   }
 
@@ -195,7 +201,7 @@ public final class ObjectEncoder {
     for (long d : shape) {
       inner.packLong(d);
     }
-    inner.packLong(addBuffer(t.data()));
+    inner.packLong(addBuffer(t.data(), t));  // t holds the owner of foreign memory
     writeExt(p, EXT_TENSOR, inner);
   }
 
@@ -203,7 +209,7 @@ public final class ObjectEncoder {
     MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
     inner.packArrayHeader(2);
     writeString(inner, kind);
-    inner.packLong(addBuffer(ByteBuffer.wrap(stream)));
+    inner.packLong(addBuffer(ByteBuffer.wrap(stream), null));
     writeExt(p, EXT_ARROW, inner);
   }
 
