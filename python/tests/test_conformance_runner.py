@@ -132,6 +132,21 @@ def test_golden_verdicts(golden: Golden) -> None:
     assert not golden_verdict(by_name["reject_magic"], {"ok": True, "value": b""}, CAPS).passed
 
 
+def test_golden_tuples_in_languages_without_them(golden: Golden) -> None:
+    """Java and C++ read a Tuple ext as an array (object-format.md, ext 7): their bytes
+    differ, and what they give back must be the value with tuples as arrays, except map
+    keys, which Python reads as tuples."""
+    from plait._codec import serialize
+
+    nested = {c.name: c for c in golden_cases(golden)}["tuple_nested"]
+    as_java = {(1, 2): [[], "pair"]}          # keys stay tuples, values become lists
+    outcome = {"ok": True, "value": serialize(as_java).to_bytes()}
+    assert golden_verdict(nested, outcome, CAPS).passed
+    assert not golden_verdict(nested, outcome, {**CAPS, "tuples": True}).passed
+    kept = {"ok": True, "value": bytes.fromhex(nested.golden["hex"])}
+    assert not golden_verdict(nested, kept, CAPS).passed   # tuples must not survive
+
+
 def test_known_failures_expire(tmp_path: Path) -> None:
     (tmp_path / "java.txt").write_text("# comment\n\nerrors/*  python->java  # why\n")
     known = load_known_failures(tmp_path)

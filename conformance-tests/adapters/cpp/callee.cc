@@ -45,6 +45,8 @@ Value capabilities() {
       {Value("python_only_values"), Value(false)},
       // plait::Value holds 2^63 ... 2^64-1 as uint64 and encodes them back unchanged.
       {Value("uint64"), Value(true)},
+      // C++ reads a Tuple ext as an array and writes arrays (docs/object-format.md, ext 7).
+      {Value("tuples"), Value(false)},
       // What a thrown std::runtime_error is named by (its dynamic type, demangled).
       {Value("error_type"), Value("std::runtime_error")},
   });

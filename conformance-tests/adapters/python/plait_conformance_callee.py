@@ -14,7 +14,7 @@ import plait
 
 def capabilities() -> dict[str, Any]:
     return {"language": "python", "kwargs": True, "python_only_values": True,
-            "uint64": True, "error_type": "ValueError"}
+            "uint64": True, "tuples": True, "error_type": "ValueError"}
 
 
 def echo(x: Any) -> Any:

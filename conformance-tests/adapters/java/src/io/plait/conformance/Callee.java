@@ -36,6 +36,7 @@ public final class Callee {
     caps.put("kwargs", true);  // bound by parameter name (this class keeps them)
     caps.put("python_only_values", false);  // the codec refuses Python pickles
     caps.put("uint64", true);  // above 2^63-1 the codec decodes to BigInteger
+    caps.put("tuples", false);  // a Tuple ext is read as a List, written as an array
     caps.put("error_type", "java.lang.IllegalStateException");
     return caps;
   }
