@@ -31,7 +31,6 @@ import datetime
 import json
 import math
 import os
-import platform
 import shlex
 import shutil
 import statistics
@@ -172,6 +171,16 @@ def time_sync(submit: Callable[[int], Any], get: Callable[..., Any], calls: int
         if got != i:
             raise RuntimeError(f"echo returned {got!r}, wanted {i}")
     return us
+
+
+def measure_actor(direction: str, cls: Any, get: Callable[..., Any],
+                  kill: Callable[[Any], None], sz: dict[str, int]) -> list[dict[str, Any]]:
+    """measure_pair for the echo method of a new actor of cls, killed afterwards."""
+    a = cls.remote()
+    try:
+        return measure_pair(direction, "actor", lambda x: a.echo.remote(x), get, sz)
+    finally:
+        kill(a)
 
 
 def measure_pair(direction: str, call: str, submit: Callable[[int], Any],
@@ -409,12 +418,7 @@ def part_plait(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
         get = plait.get
 
         def with_actor(direction: str, cls: Any) -> None:
-            a = cls.remote()
-            try:
-                rows.extend(measure_pair(direction, "actor", lambda x: a.echo.remote(x), get,
-                                         sz))
-            finally:
-                plait.kill(a)
+            rows.extend(measure_actor(direction, cls, get, plait.kill, sz))
 
         rows.extend(measure_pair("Python→Python", "task", echo.remote, get, sz))
         with_actor("Python→Python", Echo)
@@ -472,12 +476,7 @@ def part_ray(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
         get = ray.get
 
         def with_actor(direction: str, cls: Any) -> None:
-            a = cls.remote()
-            try:
-                rows.extend(measure_pair(direction, "actor", lambda x: a.echo.remote(x), get,
-                                         sz))
-            finally:
-                ray.kill(a)
+            rows.extend(measure_actor(direction, cls, get, ray.kill, sz))
 
         rows.extend(measure_pair("Python→Python", "task", echo.remote, get, sz))
         with_actor("Python→Python", Echo)
@@ -786,19 +785,10 @@ def compact_json(result: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
-            "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
+def _machine() -> dict[str, Any]:
+    from microbenchmark import machine  # the same description in both benchmarks
+
+    return machine()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -919,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
               "the numbers may mix two versions. Run it again.")
     print(f"\ntotal wall time {wall_s:.0f} s")
     if ns.json:
-        result = {"date": started.isoformat(timespec="seconds"), "machine": machine(),
+        result = {"date": started.isoformat(timespec="seconds"), "machine": _machine(),
                   "command": shlex.join([Path(sys.executable).name, *sys.argv]),
                   "commit": commit, "dirty": dirty, "changed_during_run": changed,
                   "sizes": sz, "wall_s": wall_s, "parts": parts,

@@ -74,24 +74,13 @@ Value ErrorFailure(const ErrorInfo& e, const char* otherwise = "task") {
   return Failed(KindOf(e, otherwise), e.type_name, e.language, message);
 }
 
-const char* StatusTypeName(const Status& st) {
-  switch (st.code()) {
-    case Status::Code::kInvalid: return "plait::Invalid";
-    case Status::Code::kTypeError: return "plait::TypeError";
-    case Status::Code::kRefused: return "plait::Refused";
-    case Status::Code::kNotFound: return "plait::NotFound";
-    case Status::Code::kHostError: return "plait::HostError";
-    default: return "plait::Unknown";
-  }
-}
-
 // A failed SDK call. With the runtime's Error (the host refused a submission: unknown
 // method, wrong descriptor; a Get failed) that Error decides; otherwise the SDK failed
 // before anything left this process: a value it cannot send is the call being refused.
 Value StatusFailure(const Status& st) {
   if (st.error_info() != nullptr) return ErrorFailure(*st.error_info());
   bool refused = st.code() == Status::Code::kTypeError || st.code() == Status::Code::kRefused;
-  return Failed(refused ? "task" : "other", StatusTypeName(st), "cpp", st.message());
+  return Failed(refused ? "task" : "other", st.TypeName(), "cpp", st.message());
 }
 
 // The value of ref, or the failure outcome in *failure.

@@ -67,6 +67,9 @@ class Status {
 
   // "Invalid: message", for logs and test failures.
   std::string ToString() const;
+  // The error type name a caller in another language sees for this status
+  // ("plait::TypeError", ...).
+  const char* TypeName() const;
 
  private:
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -75,6 +78,18 @@ class Status {
   std::string message_;
   std::shared_ptr<const ErrorInfo> error_info_;
 };
+
+inline const char* Status::TypeName() const {
+  switch (code_) {
+    case Code::kOk: return "plait::OK";
+    case Code::kInvalid: return "plait::Invalid";
+    case Code::kTypeError: return "plait::TypeError";
+    case Code::kRefused: return "plait::Refused";
+    case Code::kNotFound: return "plait::NotFound";
+    case Code::kHostError: return "plait::HostError";
+    default: return "plait::Unknown";
+  }
+}
 
 inline std::string Status::ToString() const {
   static const char* const kNames[] = {"OK",       "Invalid",   "TypeError", "Refused",

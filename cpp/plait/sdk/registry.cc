@@ -51,17 +51,6 @@ std::string Demangle(const char* mangled) {
   return name;
 }
 
-const char* StatusTypeName(const Status& st) {
-  switch (st.code()) {
-    case Status::Code::kInvalid: return "plait::Invalid";
-    case Status::Code::kTypeError: return "plait::TypeError";
-    case Status::Code::kRefused: return "plait::Refused";
-    case Status::Code::kNotFound: return "plait::NotFound";
-    case Status::Code::kHostError: return "plait::HostError";
-    default: return "plait::Unknown";
-  }
-}
-
 int Fail(const plait_call_t* call, const std::string& type_name, const std::string& message,
          const std::string& stack) {
   call->set_error(call->ctx, type_name.c_str(), message.c_str(), stack.c_str());
@@ -168,12 +157,12 @@ int RunCall(const plait_call_t* call, const std::string& name, Body&& body) {
     {
       CallArgs args;
       Status decoded = args.Decode(call, name);
-      if (!decoded.ok()) return Fail(call, StatusTypeName(decoded), decoded.message(), stack);
+      if (!decoded.ok()) return Fail(call, decoded.TypeName(), decoded.message(), stack);
       result = body(args.values);
     }
-    if (!result.ok()) return Fail(call, StatusTypeName(result.status()), result.status().message(), stack);
+    if (!result.ok()) return Fail(call, result.status().TypeName(), result.status().message(), stack);
     Status written = WriteReturns(call, name, std::move(*result));
-    if (!written.ok()) return Fail(call, StatusTypeName(written), written.message(), stack);
+    if (!written.ok()) return Fail(call, written.TypeName(), written.message(), stack);
     return PLAIT_OK;
   } catch (const std::exception& e) {
     return Fail(call, Demangle(typeid(e).name()), e.what(), stack);
