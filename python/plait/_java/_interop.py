@@ -13,7 +13,7 @@ ByteBuffer over the memory; Tensor; EncodedObject until it has copied the bytes 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import jpype  # type: ignore[import-untyped]
@@ -48,16 +48,6 @@ def direct_buffer(buf: Any) -> Any:
     if view.format != "B" or view.ndim != 1:
         view = view.cast("B")
     return jpype.nio.convertToDirectBuffer(view)
-
-
-def direct_buffers(bufs: Sequence[Any]) -> tuple[Any, list[Any]]:
-    """A Java ByteBuffer[] over `bufs`, and the Python proxies of its buffers: they (with
-    `bufs`) must stay alive as long as Java may read the memory, e.g. in a Keepalive (a
-    proxy's Java buffer holds JPype's reference to the memory, the only one for the copy
-    of a strided buffer)."""
-    cls = jpype.JClass("java.nio.ByteBuffer")
-    proxies = [direct_buffer(b) for b in bufs]
-    return jpype.JArray(cls)(proxies), proxies
 
 
 def java_bytes(data: bytes | bytearray | memoryview) -> Any:

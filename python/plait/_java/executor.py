@@ -1,10 +1,13 @@
 """The executor of Java workers: runs Java methods and actors through io.plait.runtime.
 TaskExecutor in this process's JVM (docs/cross-language.md, "Executor contract").
 
-Arguments cross without copying: each encoded argument (inline bytes, or a read-only view
-of the shared-memory store) becomes a direct ByteBuffer over the same memory, and the Java
-codec reads tensors and Arrow columns in place. Results come back as Java byte arrays, one
-encoded object each, copied once into Python bytes.
+Each call is one JPype call into TaskExecutor's py* entry points. Small inline arguments
+(bytes up to COPY_MAX: a task's inline values are at most 100 KiB) are copied into Java
+byte arrays, which costs less than wrapping them; every other argument (a read-only view of
+the shared-memory store) crosses without copying, as a direct ByteBuffer over the same
+memory that a Keepalive holds for Java, and the Java codec reads tensors and Arrow columns
+in place. Results come back as Java byte arrays, one encoded object each, copied once into
+Python bytes.
 """
 from __future__ import annotations
 
@@ -15,10 +18,14 @@ import jpype  # type: ignore[import-untyped]
 
 from plait._core_worker.language import Buffer, LanguageError
 from plait._java import jvm
-from plait._java._interop import Keepalive, direct_buffers, py_bytes
+from plait._java._interop import Keepalive, direct_buffer, py_bytes
 from plait._proto import common_pb2
 
 LANGUAGE = "java"
+# Inline (bytes) arguments up to this size are copied into a Java byte[]; larger ones, and
+# every store view, are passed as direct ByteBuffers over their memory.
+COPY_MAX = 128 * 1024
+_JSTRINGS_MAX = 1024
 
 
 class JavaExecutor:
@@ -29,6 +36,11 @@ class JavaExecutor:
     def __init__(self, class_path: Sequence[str] = ()) -> None:
         extra = jvm.start(class_path)
         self._task_failure = jpype.JClass("io.plait.runtime.TaskFailure")
+        self._byte_buffer = jpype.JClass("java.nio.ByteBuffer")
+        self._byte_array = jpype.JArray(jpype.JByte)
+        # Java strings of the names called (an actor calls a few methods over and over):
+        # JPype would otherwise convert the Python str on every call.
+        self._jstrings: dict[str, Any] = {}
         self._executor = jpype.JClass("io.plait.runtime.TaskExecutor")(
             jpype.JArray(jpype.JString)(extra))
 
@@ -40,35 +52,59 @@ class JavaExecutor:
     def call_function(self, function: common_pb2.FunctionDescriptor, args: Sequence[Buffer],
                       kwarg_names: Sequence[str], num_returns: int) -> list[bytes]:
         java = _java_descriptor(function)
-        return self._call(lambda a, k, owner: self._executor.callFunction(
-            java.class_name, java.method, a, k, num_returns, owner), args, kwarg_names)
+        call = self._executor.pyCallFunction
+        cls, name = self._jstring(java.class_name), self._jstring(java.method)
+        return self._call(lambda i, v, k, owner: call(
+            cls, name, i, v, k, num_returns, owner), args, kwarg_names)
 
     def create_actor(self, function: common_pb2.FunctionDescriptor, args: Sequence[Buffer],
                      kwarg_names: Sequence[str]) -> None:
         java = _java_descriptor(function)
-        self._call(lambda a, k, owner: self._executor.createActor(
-            java.class_name, a, k, owner), args, kwarg_names)
+        call = self._executor.pyCreateActor
+        self._call(lambda i, v, k, owner: call(java.class_name, i, v, k, owner), args,
+                   kwarg_names)
 
     def call_method(self, method: str, args: Sequence[Buffer], kwarg_names: Sequence[str],
                     num_returns: int) -> list[bytes]:
-        return self._call(lambda a, k, owner: self._executor.callMethod(
-            method, a, k, num_returns, owner), args, kwarg_names)
+        call = self._executor.pyCallMethod
+        name = self._jstring(method)
+        return self._call(lambda i, v, k, owner: call(name, i, v, k, num_returns, owner),
+                          args, kwarg_names)
+
+    def _jstring(self, s: str) -> Any:
+        j = self._jstrings.get(s)
+        if j is None:
+            if len(self._jstrings) >= _JSTRINGS_MAX:
+                self._jstrings.clear()
+            j = self._jstrings[s] = jpype.JString(s)
+        return j
 
     def actor(self) -> Any:
         """The Java actor instance (a JPype proxy), or None before create_actor."""
         return self._executor.actor()
 
-    def _call(self, call: Callable[[Any, Any, Any], Any], args: Sequence[Buffer],
+    def _call(self, call: Callable[[Any, Any, Any, Any], Any], args: Sequence[Buffer],
               kwarg_names: Sequence[str]) -> list[bytes]:
-        sources = list(args)
-        buffers, proxies = direct_buffers(sources)
-        # Java's views of the arguments (tensors, Arrow columns, every ByteBuffer over them)
-        # hold this, and with it the Python buffers under them; Java closes it after the
-        # call when it kept no view.
-        owner = Keepalive((sources, proxies))
-        names = jpype.JArray(jpype.JString)(list(kwarg_names))
+        # JPype converts the list (bytes and None) to a byte[][] itself, in one go.
+        inline: list[bytes | None] = []
+        views: list[Any] | None = None
+        owner = None
+        for i, a in enumerate(args):
+            if type(a) is bytes and len(a) <= COPY_MAX:
+                inline.append(a)
+                continue
+            if views is None:
+                views = [None] * len(args)
+            views[i] = direct_buffer(a)
+            inline.append(None)
+        if views is not None:
+            # Java's views of these arguments (tensors, Arrow columns, every ByteBuffer over
+            # them) hold this, and with it the Python buffers under them; Java closes it
+            # after the call when it kept no view.
+            owner = Keepalive((list(args), [v for v in views if v is not None]))
+            views = jpype.JArray(self._byte_buffer)(views)
         try:
-            out = call(buffers, names, owner)
+            out = call(inline, views, list(kwarg_names) if kwarg_names else None, owner)
         except self._task_failure as e:
             raise LanguageError(str(e.getTypeName()), str(e.getRemoteMessage()),
                                 str(e.getStackText()), LANGUAGE) from None
@@ -77,7 +113,11 @@ class JavaExecutor:
             raise LanguageError(str(e.getClass().getName()),
                                 "" if message is None else str(message),
                                 str(e.stacktrace()), LANGUAGE) from None
-        return [] if out is None else [py_bytes(o) for o in out]
+        if out is None:
+            return []
+        if isinstance(out, self._byte_array):  # the one result (TaskExecutor.pyResults)
+            return [py_bytes(out)]
+        return [py_bytes(out[i]) for i in range(len(out))]
 
 
 def _java_descriptor(function: common_pb2.FunctionDescriptor) -> common_pb2.JavaFunction:

@@ -143,11 +143,12 @@ public final class ObjectDecoder {
     return new CodecException("malformed plait object: " + why);
   }
 
+  private static final MessagePack.UnpackerConfig UNPACKER = new MessagePack.UnpackerConfig()
+      .withActionOnMalformedString(CodingErrorAction.REPORT)
+      .withActionOnUnmappableString(CodingErrorAction.REPORT);
+
   private static MessageUnpacker unpacker(byte[] data) {
-    return new MessagePack.UnpackerConfig()
-        .withActionOnMalformedString(CodingErrorAction.REPORT)
-        .withActionOnUnmappableString(CodingErrorAction.REPORT)
-        .newUnpacker(data);
+    return UNPACKER.newUnpacker(data);
   }
 
   /** Exactly one msgpack value in {@code data}. */

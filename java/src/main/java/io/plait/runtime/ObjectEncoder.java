@@ -53,16 +53,18 @@ public final class ObjectEncoder {
   private final List<Object> keepAlive = new ArrayList<>();
   private final List<ObjectRef<?>> refs = new ArrayList<>();
   private int flags;
-  private final CharsetEncoder utf8 = StandardCharsets.UTF_8.newEncoder()
-      .onMalformedInput(CodingErrorAction.REPORT)
-      .onUnmappableCharacter(CodingErrorAction.REPORT);
+  private CharsetEncoder utf8;  // made on the first string (most values have none)
+  // Most encoded values are small (a call's argument or result): start with a small buffer
+  // (msgpack's default is 8 KiB per packer) and let it grow.
+  private static final MessagePack.PackerConfig PACKER =
+      new MessagePack.PackerConfig().withBufferSize(256);
 
   private ObjectEncoder() {}
 
   /** Lays {@code value} out in the object format (buffers are not copied yet). */
   public static EncodedObject encode(Object value) {
     ObjectEncoder enc = new ObjectEncoder();
-    MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+    MessageBufferPacker p = PACKER.newBufferPacker();
     try {
       enc.write(p, value, 0);
       p.close();
@@ -168,6 +170,11 @@ public final class ObjectEncoder {
   private void writeString(MessageBufferPacker p, String s) throws IOException {
     ByteBuffer bytes;
     try {
+      if (utf8 == null) {
+        utf8 = StandardCharsets.UTF_8.newEncoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+      }
       bytes = utf8.reset().encode(CharBuffer.wrap(s));
     } catch (CharacterCodingException e) {
       throw new CodecException("string is not valid Unicode (a lone surrogate?): "

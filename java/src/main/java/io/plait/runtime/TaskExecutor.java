@@ -171,6 +171,64 @@ public final class TaskExecutor {
     return actor;
   }
 
+  // -- the Python executor's entry points ----------------------------------------------
+  //
+  // One JPype call per task, with arguments in the form cheapest to make in Python:
+  // argument i is inline[i] (an encoded object Python copied into a Java array: small
+  // inline values) or, where inline[i] is null, views[i] (a direct buffer over Python
+  // memory, e.g. a shared-memory store object, that viewsOwner keeps alive). views may be
+  // null when every argument is inline, kwargNames null when there are none.
+
+  /** {@link #callFunction} for the Python executor (see above); the result is {@link
+   * #pyResults}'s. */
+  public Object pyCallFunction(String className, String method, byte[][] inline,
+                               ByteBuffer[] views, String[] kwargNames, int numReturns,
+                               AutoCloseable viewsOwner) {
+    return pyResults(callFunction(className, method, buffers(inline, views),
+        names(kwargNames), numReturns, viewsOwner));
+  }
+
+  /** {@link #createActor} for the Python executor (see above). */
+  public void pyCreateActor(String className, byte[][] inline, ByteBuffer[] views,
+                            String[] kwargNames, AutoCloseable viewsOwner) {
+    createActor(className, buffers(inline, views), names(kwargNames), viewsOwner);
+  }
+
+  /** {@link #callMethod} for the Python executor (see above); the result is {@link
+   * #pyResults}'s. */
+  public Object pyCallMethod(String method, byte[][] inline, ByteBuffer[] views,
+                             String[] kwargNames, int numReturns, AutoCloseable viewsOwner) {
+    return pyResults(callMethod(method, buffers(inline, views), names(kwargNames),
+        numReturns, viewsOwner));
+  }
+
+  /** The one encoded result itself (a byte[]: one JPype object for Python to read, the
+   * common case), or the byte[][] of them when there are none or several. */
+  private static Object pyResults(byte[][] results) {
+    return results.length == 1 ? results[0] : results;
+  }
+
+  private static final String[] NO_NAMES = new String[0];
+
+  private static String[] names(String[] kwargNames) {
+    return kwargNames == null ? NO_NAMES : kwargNames;
+  }
+
+  private static ByteBuffer[] buffers(byte[][] inline, ByteBuffer[] views) {
+    int n = inline != null ? inline.length : views != null ? views.length : 0;
+    ByteBuffer[] out = new ByteBuffer[n];
+    for (int i = 0; i < n; i++) {
+      byte[] b = inline != null ? inline[i] : null;
+      // A heap buffer: decoded tensors view the array itself, which the GC keeps alive
+      // while they are reachable; no owner needed.
+      out[i] = b != null ? ByteBuffer.wrap(b) : views != null ? views[i] : null;
+      if (out[i] == null) {
+        throw binding(new IllegalArgumentException("argument " + (i + 1) + " is missing"));
+      }
+    }
+    return out;
+  }
+
   // -- helpers ------------------------------------------------------------------------
 
   private static TaskFailure binding(Throwable t) {
