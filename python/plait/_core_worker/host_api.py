@@ -54,6 +54,9 @@ class HostApi:
         self._held: dict[bytes, list[ObjectRef]] = {}
         self._released: list[ObjectRef] = []
         self._lock = threading.Lock()
+        # The last actor handle call_actor decoded, by its encoding: foreign code calls the
+        # same actor over and over, and the handle caches its methods' descriptors.
+        self._last_handle: tuple[bytes, Any] | None = None
 
     def hold(self, refs: Sequence[ObjectRef]) -> None:
         with self._lock:
@@ -127,9 +130,15 @@ class HostApi:
 
     def call_actor(self, encoded_handle: bytes, method: str, args: Sequence[bytes],
                    kwarg_names: Sequence[str], num_returns: int) -> bytes:
-        handle = deserialize(encoded_handle)
-        if not hasattr(handle, "__plait_actor_state__"):
-            raise TypeError(f"expected an encoded actor handle, got {type(handle).__name__}")
+        last = self._last_handle
+        if last is not None and last[0] == encoded_handle:
+            handle = last[1]
+        else:
+            handle = deserialize(encoded_handle)
+            if not hasattr(handle, "__plait_actor_state__"):
+                raise TypeError(
+                    f"expected an encoded actor handle, got {type(handle).__name__}")
+            self._last_handle = (bytes(encoded_handle), handle)
         pos, kw = _split(args, kwarg_names)
         out = getattr(handle, method).options(num_returns=num_returns).remote(*pos, **kw)
         return self._encode_held(_as_list(out, num_returns))

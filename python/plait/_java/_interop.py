@@ -14,13 +14,23 @@ ByteBuffer over the memory; Tensor; EncodedObject until it has copied the bytes 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeGuard, TypeVar, cast
 
 import jpype  # type: ignore[import-untyped]
 import jpype.nio  # type: ignore[import-untyped]
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Encoded values in bytes up to this size go to Java as a copy in a byte[] (a call's inline
+# arguments are at most 100 KiB): cheaper than a direct ByteBuffer and a Keepalive, and Java
+# then owns the memory. Larger ones, and every store view, are passed as direct buffers.
+COPY_MAX = 128 * 1024
+
+
+def copied(buf: Any) -> TypeGuard[bytes]:
+    """Whether `buf` goes to Java as a byte[] copy (see COPY_MAX)."""
+    return type(buf) is bytes and len(buf) <= COPY_MAX
 
 
 def override(method: F) -> F:

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 import jpype  # type: ignore[import-untyped]
 
 from plait._codec import deserialize
-from plait._java._interop import Keepalive, direct_buffer, java_bytes, override, py_bytes
+from plait._java._interop import Keepalive, copied, direct_buffer, override, py_bytes
 from plait.exceptions import GetTimeoutError
 
 T = TypeVar("T")
@@ -48,7 +48,37 @@ class Host(Protocol):
 
 
 def _strings(values: Any) -> list[str]:
-    return [str(v) for v in values]
+    n = len(values)
+    return [str(values[i]) for i in range(n)] if n else []
+
+
+def _args(args: Any) -> list[bytes]:
+    """A Java byte[][] as bytes (indexing: JPype's array iterator is Python code)."""
+    return [py_bytes(args[i]) for i in range(len(args))]
+
+
+def _out(data: bytes) -> bytes:
+    """A byte[] result: JPype converts Python bytes returned to Java in one copy (cheaper
+    than building a JArray here)."""
+    return data if type(data) is bytes else bytes(data)
+
+
+class _Classes:
+    def __init__(self) -> None:
+        self.buffer_views = jpype.JClass("io.plait.runtime.BufferView").of
+        self.byte_buffer = jpype.JClass("java.nio.ByteBuffer")
+        self.closeable = jpype.JClass("java.lang.AutoCloseable")
+
+
+_classes: _Classes | None = None
+
+
+def _java() -> _Classes:
+    """Java classes the bridge uses on every call, looked up once (the JVM is running)."""
+    global _classes
+    if _classes is None:
+        _classes = _Classes()
+    return _classes
 
 
 def _map(encoded: Any) -> dict[str, Any]:
@@ -75,43 +105,54 @@ class RuntimeBridge:
 
     @override
     def put(self, encodedValue: Any) -> Any:
-        return self._forward("put", lambda: java_bytes(self.host.put(py_bytes(encodedValue))))
+        return self._forward("put", lambda: _out(self.host.put(py_bytes(encodedValue))))
 
     @override
     def get(self, encodedRefs: Any, timeoutSeconds: float) -> Any:
         def call() -> Any:
             bufs = self.host.get(py_bytes(encodedRefs), float(timeoutSeconds))
-            view = jpype.JClass("io.plait.runtime.BufferView")
-            # Each view holds its Python buffer (maybe a map of the store) via a Keepalive,
+            # Small inline values are copied into Java arrays (all in one JPype call). Every
+            # other view holds its Python buffer (maybe a map of the store) via a Keepalive,
             # which the decoder gives every Java view of it (a Tensor, its ByteBuffers): once
             # this returns, nothing on the Python side holds the buffer.
-            out = []
-            for b in bufs:
+            inline: list[bytes | None] = []
+            views: list[Any] | None = None
+            owners: list[Any] | None = None
+            for i, b in enumerate(bufs):
+                if copied(b):
+                    inline.append(b)
+                    continue
+                if views is None or owners is None:
+                    views, owners = [None] * len(bufs), [None] * len(bufs)
                 buf = direct_buffer(b)
-                out.append(view(buf, Keepalive((b, buf))))
-            return jpype.JArray(view)(out)
+                views[i], owners[i] = buf, Keepalive((b, buf))
+                inline.append(None)
+            if views is None or owners is None:
+                return _java().buffer_views(inline, None, None)
+            return _java().buffer_views(inline, jpype.JArray(_java().byte_buffer)(views),
+                                        jpype.JArray(_java().closeable)(owners))
         return self._forward("get", call)
 
     @override
     def submitTask(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
                    numReturns: int, encodedResources: Any) -> Any:
-        return self._forward("submitTask", lambda: java_bytes(self.host.submit_task(
-            str(language), _strings(nameParts), [py_bytes(a) for a in args],
+        return self._forward("submitTask", lambda: _out(self.host.submit_task(
+            str(language), _strings(nameParts), _args(args),
             _strings(kwargNames), int(numReturns),
             {str(k): float(v) for k, v in _map(encodedResources).items()})))
 
     @override
     def createActor(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
                     encodedOptions: Any) -> Any:
-        return self._forward("createActor", lambda: java_bytes(self.host.create_actor(
-            str(language), _strings(nameParts), [py_bytes(a) for a in args],
+        return self._forward("createActor", lambda: _out(self.host.create_actor(
+            str(language), _strings(nameParts), _args(args),
             _strings(kwargNames), _map(encodedOptions))))
 
     @override
     def callActor(self, encodedHandle: Any, method: Any, args: Any, kwargNames: Any,
                   numReturns: int) -> Any:
-        return self._forward("callActor", lambda: java_bytes(self.host.call_actor(
-            py_bytes(encodedHandle), str(method), [py_bytes(a) for a in args],
+        return self._forward("callActor", lambda: _out(self.host.call_actor(
+            py_bytes(encodedHandle), str(method), _args(args),
             _strings(kwargNames), int(numReturns))))
 
     @override
@@ -119,7 +160,7 @@ class RuntimeBridge:
         def call() -> Any:
             if not self.host.named_actor_exists(str(name), str(namespace)):
                 return None
-            return java_bytes(self.host.get_actor(str(name), str(namespace)))
+            return _out(self.host.get_actor(str(name), str(namespace)))
         return self._forward("getActor", call)
 
     @override

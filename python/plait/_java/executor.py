@@ -2,7 +2,7 @@
 TaskExecutor in this process's JVM (docs/cross-language.md, "Executor contract").
 
 Each call is one JPype call into TaskExecutor's py* entry points. Small inline arguments
-(bytes up to COPY_MAX: a task's inline values are at most 100 KiB) are copied into Java
+(bytes up to _interop.COPY_MAX: a task's inline values are at most 100 KiB) are copied into Java
 byte arrays, which costs less than wrapping them; every other argument (a read-only view of
 the shared-memory store) crosses without copying, as a direct ByteBuffer over the same
 memory that a Keepalive holds for Java, and the Java codec reads tensors and Arrow columns
@@ -18,13 +18,10 @@ import jpype  # type: ignore[import-untyped]
 
 from plait._core_worker.language import Buffer, LanguageError
 from plait._java import jvm
-from plait._java._interop import Keepalive, direct_buffer, py_bytes
+from plait._java._interop import Keepalive, copied, direct_buffer, py_bytes
 from plait._proto import common_pb2
 
 LANGUAGE = "java"
-# Inline (bytes) arguments up to this size are copied into a Java byte[]; larger ones, and
-# every store view, are passed as direct ByteBuffers over their memory.
-COPY_MAX = 128 * 1024
 _JSTRINGS_MAX = 1024
 
 
@@ -90,7 +87,7 @@ class JavaExecutor:
         views: list[Any] | None = None
         owner = None
         for i, a in enumerate(args):
-            if type(a) is bytes and len(a) <= COPY_MAX:
+            if copied(a):
                 inline.append(a)
                 continue
             if views is None:

@@ -45,12 +45,17 @@ public final class HostRuntime {
   }
 
   private static <T> T call(String what, Supplier<T> call) {
+    return call(() -> what, call);
+  }
+
+  /** {@code what} is made only on failure (not on every call). */
+  private static <T> T call(Supplier<String> what, Supplier<T> call) {
     try {
       return call.get();
     } catch (PlaitException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new PlaitException(what + " failed: " + e.getMessage(), e);
+      throw new PlaitException(what.get() + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -103,7 +108,7 @@ public final class HostRuntime {
     byte[][] encoded = encodeArgs(args, kwargs);
     String[] names = kwargNames(kwargs);
     byte[] res = ObjectEncoder.encodeToBytes(resources);
-    byte[] refs = call("submitting " + String.join(".", nameParts), () -> bridge.submitTask(
+    byte[] refs = call(() -> "submitting " + String.join(".", nameParts), () -> bridge.submitTask(
         language, nameParts.toArray(new String[0]), encoded, names, 1, res));
     return firstRef(refs, type);
   }
@@ -132,10 +137,24 @@ public final class HostRuntime {
                                     Map<String, ?> kwargs, Class<R> type) {
     byte[][] encoded = encodeArgs(args, kwargs);
     String[] names = kwargNames(kwargs);
-    byte[] h = ObjectEncoder.encodeToBytes(handle);
-    byte[] refs = call("calling " + handle.className() + "." + method, () ->
+    byte[] h = encodedHandle(handle);
+    byte[] refs = call(() -> "calling " + handle.className() + "." + method, () ->
         bridge.callActor(h, method, encoded, names, 1));
     return firstRef(refs, type);
+  }
+
+  /** The last handle called and its encoding (handles are immutable; a program calls the
+   * same actor over and over). */
+  private volatile Object[] lastHandle = {null, null};
+
+  private byte[] encodedHandle(BaseActorHandle handle) {
+    Object[] last = lastHandle;
+    if (last[0] == handle) {
+      return (byte[]) last[1];
+    }
+    byte[] h = ObjectEncoder.encodeToBytes(handle);
+    lastHandle = new Object[] {handle, h};
+    return h;
   }
 
   public <T> ObjectRef<T> put(T value, Class<T> type) {
