@@ -57,6 +57,8 @@ class HostApi:
         # The last actor handle call_actor decoded, by its encoding: foreign code calls the
         # same actor over and over, and the handle caches its methods' descriptors.
         self._last_handle: tuple[bytes, Any] | None = None
+        # Likewise the last function submit_task made (its descriptor and options).
+        self._last_function: tuple[Any, Any] | None = None
 
     def hold(self, refs: Sequence[ObjectRef]) -> None:
         with self._lock:
@@ -110,8 +112,15 @@ class HostApi:
                     resources: dict[str, float]) -> bytes:
         from plait._cross_language import CrossLanguageFunction
 
-        fn = CrossLanguageFunction(descriptor(language, name_parts), ".".join(name_parts),
-                                   {"num_returns": num_returns, **_resource_opts(resources)})
+        key = (language, tuple(name_parts), num_returns, tuple(resources.items()))
+        last = self._last_function
+        if last is not None and last[0] == key:
+            fn = last[1]
+        else:
+            fn = CrossLanguageFunction(descriptor(language, name_parts), ".".join(name_parts),
+                                       {"num_returns": num_returns,
+                                        **_resource_opts(resources)})
+            self._last_function = (key, fn)
         pos, kw = _split(args, kwarg_names)
         out = fn.remote(*pos, **kw)
         return self._encode_held(_as_list(out, num_returns))

@@ -82,7 +82,7 @@ def _java() -> _Classes:
 
 
 def _map(encoded: Any) -> dict[str, Any]:
-    value = deserialize(py_bytes(encoded))
+    value = deserialize(encoded if isinstance(encoded, bytes) else py_bytes(encoded))
     if not isinstance(value, dict):
         raise TypeError(f"expected an encoded map, got {type(value).__name__}")
     return value
@@ -92,6 +92,7 @@ def _map(encoded: Any) -> dict[str, Any]:
 class RuntimeBridge:
     def __init__(self, host: Host) -> None:
         self.host = host
+        self._last_resources: tuple[bytes, dict[str, float]] | None = None
 
     def _forward(self, what: str, call: Callable[[], T]) -> T:
         try:
@@ -138,8 +139,18 @@ class RuntimeBridge:
                    numReturns: int, encodedResources: Any) -> Any:
         return self._forward("submitTask", lambda: _out(self.host.submit_task(
             str(language), _strings(nameParts), _args(args),
-            _strings(kwargNames), int(numReturns),
-            {str(k): float(v) for k, v in _map(encodedResources).items()})))
+            _strings(kwargNames), int(numReturns), self._resources(encodedResources))))
+
+    def _resources(self, encoded: Any) -> dict[str, float]:
+        """The decoded resources map (the last one cached: a program submits the same
+        function with the same resources over and over)."""
+        data = py_bytes(encoded)
+        last = self._last_resources
+        if last is not None and last[0] == data:
+            return dict(last[1])
+        resources = {str(k): float(v) for k, v in _map(data).items()}
+        self._last_resources = (data, resources)
+        return dict(resources)
 
     @override
     def createActor(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
