@@ -409,6 +409,12 @@ class CoreWorker:
         return ready
 
     def get(self, refs: Sequence[ObjectRef], timeout: float | None = None) -> list[Any]:
+        if len(refs) == 1 and refs[0].owner.worker_id == self.worker_id:
+            # Fast path: one object this worker owns that is already here (a put, a
+            # finished task's result); values_of raises it if it is an error.
+            obj = self.memory_store.get(refs[0].object_id)
+            if obj is not None:
+                return self.values_of([obj], refs)
         stored = self.wait_stored(refs, len(refs), timeout, stop_on_error=True)
         errors = [i for i in sorted(stored) if holds_error(stored[i])]
         if errors:

@@ -61,6 +61,11 @@ _BUFFER_ENTRY_SIZE = 16
 _EXT_ERROR = 5
 
 
+# msgpack ext markers -> where the ext's type byte is, relative to the marker:
+# fixext 1/2/4/8/16, then ext 8/16/32.
+_EXT_TYPE_OFFSET = {0xd4: 1, 0xd5: 1, 0xd6: 1, 0xd7: 1, 0xd8: 1, 0xc7: 2, 0xc8: 3, 0xc9: 5}
+
+
 def is_error_value(data: Any) -> bool:
     """Whether an encoded object's top-level value is an Error ext (read off its bytes)."""
     mv = memoryview(data).cast("B")
@@ -70,6 +75,5 @@ def is_error_value(data: Any) -> bool:
     i = _HEADER_SIZE + nbuf * _BUFFER_ENTRY_SIZE
     if i >= len(mv):
         return False
-    marker = mv[i]
-    type_at = {0xd4: 1, 0xd5: 1, 0xd6: 1, 0xd7: 1, 0xd8: 1, 0xc7: 2, 0xc8: 3, 0xc9: 5}.get(marker)
+    type_at = _EXT_TYPE_OFFSET.get(mv[i])
     return type_at is not None and i + type_at < len(mv) and mv[i + type_at] == _EXT_ERROR
