@@ -214,8 +214,10 @@ def _as_ref_list(object_refs: Any, what: str) -> tuple[list[ObjectRef], bool]:
                 raise TypeError(f"plait.{what}() expects ObjectRefs, but the list holds a "
                                 f"{type(r).__name__}: {r!r}")
         return list(object_refs), False
-    raise TypeError(f"plait.{what}() expects an ObjectRef or a list of ObjectRefs, got "
-                    f"{type(object_refs).__name__}")
+    # ValueError, as Ray's get raises for a value that is neither (a list holding a
+    # non-ref is a TypeError there, as here).
+    raise ValueError(f"plait.{what}() expects an ObjectRef or a list of ObjectRefs, got "
+                     f"{type(object_refs).__name__}")
 
 
 def get(object_refs: Any, *, timeout: float | None = None) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -182,7 +183,9 @@ def test_get_timeout() -> None:
 
 
 def test_get_rejects_non_refs() -> None:
-    with pytest.raises(TypeError, match="ObjectRef"):
+    # As in Ray: a value that is not a ref or a list is a ValueError, a list holding a
+    # non-ref a TypeError.
+    with pytest.raises(ValueError, match="ObjectRef"):
         plait.get(42)
     with pytest.raises(TypeError, match="ObjectRef"):
         plait.get([plait.put(1), "x"])
@@ -312,6 +315,22 @@ def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
 
     with pytest.raises(exc.WorkerCrashedError, match="died"):
         plait.get(always_die.remote(), timeout=60)
+
+
+def test_sys_exit_in_a_task_ends_its_worker(tmp_path: Path) -> None:
+    """As in Ray: the worker exits, the task is retried, then WorkerCrashedError."""
+    @plait.remote(max_retries=1)
+    def leave(path: str) -> None:
+        with open(os.path.join(path, f"{os.getpid()}.pid"), "w"):
+            pass
+        sys.exit(3)
+
+    with pytest.raises(exc.WorkerCrashedError):
+        plait.get(leave.remote(str(tmp_path)), timeout=60)
+    pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(pids) == 2  # the first try and one retry, each in a worker that exited
+    for pid in pids:
+        wait_for(lambda: process_gone(pid), timeout=10, what="the worker to exit")
 
 
 def test_worker_killed_from_outside_is_noticed(tmp_path: Path) -> None:

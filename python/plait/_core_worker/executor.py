@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+logger = logging.getLogger(__name__)
 _LANGUAGES = {"python": common_pb2.PYTHON, "java": common_pb2.JAVA, "cpp": common_pb2.CPP}
 
 
@@ -164,6 +165,12 @@ class TaskExecutor:
         except BaseException as e:  # user code raised: the error becomes the return value
             if task_id in self._cancelled:
                 return worker_pb2.PushTaskReply(cancelled=True)
+            if isinstance(e, SystemExit) and spec.type == common_pb2.NORMAL_TASK:
+                # As in Ray: sys.exit() in a task ends its worker; the owner sees a dead
+                # worker, retries, and then raises WorkerCrashedError.
+                logger.warning("task %s called sys.exit(%r): this worker exits",
+                               spec.name, e.code)
+                os._exit(e.code if isinstance(e.code, int) else 1)
             return self.error_reply(spec, e)
         finally:
             self._running.pop(task_id, None)
