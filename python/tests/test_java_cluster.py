@@ -14,6 +14,7 @@ import pytest
 
 import plait
 from plait import exceptions as exc
+from plait_fixtures import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
@@ -122,3 +123,82 @@ def test_java_driver_drives_python_and_java(tmp_path: Path) -> None:
     assert "counter = 11" in out.stdout
     assert "math.sqrt(2) = 1.4142135623730951" in out.stdout
     assert "math.sqrt(-1) failed in python: builtins.ValueError" in out.stdout
+
+
+def store_used() -> int:
+    import gc
+
+    from plait._core_worker.context import current_core_worker
+    from plait._proto import raylet_pb2
+
+    gc.collect()
+    reply = current_core_worker().raylet_sync.GetNodeStats(raylet_pb2.GetNodeStatsRequest(),
+                                                           timeout=10)
+    return int(reply.store_used_bytes)
+
+
+MB5 = 5_000_000
+
+
+def test_java_driver_gives_back_the_objects_it_drops() -> None:
+    # Java code in this (driver) process: 10 puts from Java and 10 results of Python tasks,
+    # 5 MB each, all held by the host for Java; once Java's GC has collected the refs, the
+    # holds go back and the store's memory returns.
+    import jpype
+
+    from plait._core_worker.context import current_core_worker
+    from plait._java import bridge, jvm
+
+    jvm.start()
+    host = current_core_worker().host_api()
+    bridge.install(host)
+    try:
+        java = jpype.JClass("io.plait.Plait")
+        system = jpype.JClass("java.lang.System")
+        base, held = store_used(), host.num_held()
+        refs = [java.put(jpype.JArray(jpype.JByte)(MB5)) for _ in range(10)]
+        make = jpype.JClass("io.plait.PyFunction").of("builtins", "bytes")
+        refs += [java.task(make, jpype.JLong(MB5)).remote() for _ in range(10)]
+        assert len(java.get(refs[-1])) == MB5  # a get's hold comes and goes with its value
+        wait_for(lambda: store_used() >= base + 20 * MB5, timeout=30,
+                 what="the 20 objects in the store")
+        assert host.num_held() == held + 20
+        kept = refs[3].as_(jpype.JClass("java.lang.Object"))  # a copy keeps its hold
+        del refs
+
+        def released() -> bool:
+            system.gc()
+            bridge.flush_releases()
+            return store_used() <= base + MB5 + 1_000_000
+
+        wait_for(released, timeout=20, what="the store to give the memory back")
+        assert host.num_held() == held + 1
+        del kept
+
+        def all_released() -> bool:
+            system.gc()
+            bridge.flush_releases()
+            return host.num_held() == held and store_used() <= base + 1_000_000
+
+        wait_for(all_released, timeout=20, what="the copy's hold to go")
+    finally:
+        bridge.uninstall()
+
+
+def test_refs_in_a_java_tasks_arguments_are_given_back() -> None:
+    # The Java worker holds the ref inside its argument for the Java code (which returns
+    # it); once the worker's GC has collected it, the owner can free the object.
+    base = store_used()
+    big = plait.put(np.ones(2 * MB5, dtype=np.uint8))
+    out = plait.get(plait.java_function("java.util.Objects", "requireNonNull").remote([big]),
+                    timeout=60)
+    assert out == [big]
+    assert store_used() >= base + 2 * MB5
+    del big, out
+    gc_task = plait.java_function("java.lang.System", "gc")
+
+    def freed() -> bool:
+        plait.get([gc_task.remote() for _ in range(2)], timeout=60)
+        return store_used() < base + MB5
+
+    wait_for(freed, timeout=30, what="the Java worker to give its hold back")

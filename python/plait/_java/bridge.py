@@ -178,6 +178,22 @@ class RuntimeBridge:
     def killActor(self, encodedHandle: Any) -> None:
         self._forward("killActor", lambda: self.host.kill_actor(py_bytes(encodedHandle)))
 
+    @override
+    def release(self, encodedRefs: Any) -> None:
+        """Java's GC collected these refs (io.plait.runtime.RefHolds): one hold each back to
+        HostApi.release. Java calls this on a thread that calls the host anyway (before a
+        bridge call, around a task), never from its Cleaner. A host without release (a test
+        double) keeps no holds."""
+        release = getattr(self.host, "release", None)
+        if release is not None:
+            self._forward("release", lambda: release(py_bytes(encodedRefs)))
+
+
+def flush_releases() -> None:
+    """Gives the holds of refs Java's GC collected back to the host now (they also go
+    before each call Java makes and around each task a Java worker runs)."""
+    jpype.JClass("io.plait.runtime.HostRuntime").flushReleases()
+
 
 def install(host: Host) -> RuntimeBridge:
     """Makes `host` the runtime of Java code in this JVM (io.plait.Plait's calls)."""

@@ -3,6 +3,7 @@ what `plait java -cp app.jar com.example.Main args...` does once connected."""
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 
 import jpype  # type: ignore[import-untyped]
@@ -23,6 +24,10 @@ def run_main(main_class: str, args: Sequence[str], class_path: Sequence[str],
             jpype.JArray(jpype.JClass("java.net.URL"))(urls),
             jpype.JClass("io.plait.Plait").class_.getClassLoader())
     bridge.install(host)
+    stop = threading.Event()
+    releaser = threading.Thread(target=_release_dropped, args=(stop,),
+                                name="plait-java-releases", daemon=True)
+    releaser.start()
     try:
         try:
             cls = jpype.JClass(main_class, loader=loader) if loader else jpype.JClass(main_class)
@@ -37,4 +42,21 @@ def run_main(main_class: str, args: Sequence[str], class_path: Sequence[str],
             return 1
         return 0
     finally:
+        stop.set()
+        releaser.join()
         bridge.uninstall()
+
+
+RELEASE_INTERVAL_S = 1.0
+
+
+def _release_dropped(stop: threading.Event) -> None:
+    """The holds of refs the Java program dropped go back to the host before each call it
+    makes; this gives them back while it makes none (a service waiting for requests). A
+    driver runs no tasks, so a release here can free no task's result early, and Java
+    keeps a call's arguments reachable until the host has its own refs to them."""
+    while not stop.wait(RELEASE_INTERVAL_S):
+        try:
+            bridge.flush_releases()
+        except Exception:  # best effort: the next call (or tick) flushes again
+            pass

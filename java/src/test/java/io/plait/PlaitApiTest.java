@@ -110,6 +110,16 @@ class PlaitApiTest {
     public void killActor(byte[] encodedHandle) {
       calls.add("kill");
     }
+
+    /** The hex ids of the refs given back, one entry per hold, in order. */
+    final List<String> released = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void release(byte[] encodedRefs) {
+      for (Object r : (List<?>) ObjectDecoder.decode(encodedRefs)) {
+        released.add(((ObjectRef<?>) r).hex());
+      }
+    }
   }
 
   final FakeBridge bridge = new FakeBridge();

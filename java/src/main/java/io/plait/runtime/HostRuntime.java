@@ -5,6 +5,7 @@ import io.plait.CrossLanguageException;
 import io.plait.ErrorInfo;
 import io.plait.ObjectRef;
 import io.plait.PlaitException;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,9 +21,31 @@ public final class HostRuntime {
   private static volatile HostRuntime current;
 
   private final RuntimeBridge bridge;
+  /** The host's holds on the refs this runtime handed to Java. */
+  private final RefHolds holds = new RefHolds();
 
   private HostRuntime(RuntimeBridge bridge) {
     this.bridge = bridge;
+  }
+
+  /** The installed runtime's holds, or null when none is installed (then refs decoded
+   * carry no hold: nobody placed one). */
+  public static RefHolds installedHolds() {
+    HostRuntime rt = current;
+    return rt == null ? null : rt.holds;
+  }
+
+  /**
+   * Gives the holds of refs the GC has collected back to the host (a no-op when there are
+   * none or no runtime is installed). Every call below does this first; a Java worker does
+   * it around each task, the driver's host every second. Call it on a thread that may call
+   * the host (not from a Cleaner or finalizer).
+   */
+  public static void flushReleases() {
+    HostRuntime rt = current;
+    if (rt != null) {
+      rt.holds.flush(rt.bridge);
+    }
   }
 
   /** Called by the Python host once it is connected; replaces any earlier bridge. */
@@ -44,12 +67,14 @@ public final class HostRuntime {
     return rt;
   }
 
-  private static <T> T call(String what, Supplier<T> call) {
+  private <T> T call(String what, Supplier<T> call) {
     return call(() -> what, call);
   }
 
-  /** {@code what} is made only on failure (not on every call). */
-  private static <T> T call(Supplier<String> what, Supplier<T> call) {
+  /** {@code what} is made only on failure (not on every call). Releases the holds the GC
+   * has collected first. */
+  private <T> T call(Supplier<String> what, Supplier<T> call) {
+    holds.flush(bridge);
     try {
       return call.get();
     } catch (PlaitException e) {
@@ -85,9 +110,14 @@ public final class HostRuntime {
     return kwargs.keySet().toArray(new String[0]);
   }
 
+  /** Decodes an object the host returned, its refs carrying the host's holds. */
+  private Object decodeHeld(byte[] encoded) {
+    return ObjectDecoder.decodeWithRefs(java.nio.ByteBuffer.wrap(encoded), null, holds).value();
+  }
+
   @SuppressWarnings("unchecked")
-  private static <R> ObjectRef<R> firstRef(byte[] encodedRefs, Class<R> type) {
-    Object v = ObjectDecoder.decode(encodedRefs);
+  private <R> ObjectRef<R> firstRef(byte[] encodedRefs, Class<R> type) {
+    Object v = decodeHeld(encodedRefs);
     if (!(v instanceof List) || ((List<?>) v).isEmpty()
         || !(((List<?>) v).get(0) instanceof ObjectRef)) {
       throw new PlaitException("the runtime returned " + Conversions.describe(v)
@@ -108,8 +138,14 @@ public final class HostRuntime {
     byte[][] encoded = encodeArgs(args, kwargs);
     String[] names = kwargNames(kwargs);
     byte[] res = ObjectEncoder.encodeToBytes(resources);
-    byte[] refs = call(() -> "submitting " + String.join(".", nameParts), () -> bridge.submitTask(
-        language, nameParts.toArray(new String[0]), encoded, names, 1, res));
+    byte[] refs;
+    try {
+      refs = call(() -> "submitting " + String.join(".", nameParts), () -> bridge.submitTask(
+          language, nameParts.toArray(new String[0]), encoded, names, 1, res));
+    } finally {
+      // Refs in the arguments keep their holds until the host has them (see fence()).
+      fence(args, kwargs);
+    }
     return firstRef(refs, type);
   }
 
@@ -123,8 +159,13 @@ public final class HostRuntime {
     byte[][] encoded = encodeArgs(args, kwargs);
     String[] names = kwargNames(kwargs);
     byte[] opts = ObjectEncoder.encodeToBytes(options);
-    byte[] handle = call("creating actor " + String.join(".", nameParts), () ->
-        bridge.createActor(language, nameParts.toArray(new String[0]), encoded, names, opts));
+    byte[] handle;
+    try {
+      handle = call("creating actor " + String.join(".", nameParts), () ->
+          bridge.createActor(language, nameParts.toArray(new String[0]), encoded, names, opts));
+    } finally {
+      fence(args, kwargs);
+    }
     return asHandle(ObjectDecoder.decode(handle));
   }
 
@@ -138,8 +179,13 @@ public final class HostRuntime {
     byte[][] encoded = encodeArgs(args, kwargs);
     String[] names = kwargNames(kwargs);
     byte[] h = encodedHandle(handle);
-    byte[] refs = call(() -> "calling " + handle.className() + "." + method, () ->
-        bridge.callActor(h, method, encoded, names, 1));
+    byte[] refs;
+    try {
+      refs = call(() -> "calling " + handle.className() + "." + method, () ->
+          bridge.callActor(h, method, encoded, names, 1));
+    } finally {
+      fence(args, kwargs);
+    }
     return firstRef(refs, type);
   }
 
@@ -159,8 +205,13 @@ public final class HostRuntime {
 
   public <T> ObjectRef<T> put(T value, Class<T> type) {
     byte[] encoded = ObjectEncoder.encodeToBytes(value);
-    byte[] ref = call("put", () -> bridge.put(encoded));
-    Object v = ObjectDecoder.decode(ref);
+    byte[] ref;
+    try {
+      ref = call("put", () -> bridge.put(encoded));
+    } finally {
+      Reference.reachabilityFence(value);
+    }
+    Object v = decodeHeld(ref);
     if (!(v instanceof ObjectRef)) {
       throw new PlaitException("the runtime returned " + Conversions.describe(v)
           + " where an ObjectRef was expected");
@@ -175,15 +226,26 @@ public final class HostRuntime {
   public <T> List<T> get(List<ObjectRef<T>> refs, long timeoutMs) {
     byte[] encoded = ObjectEncoder.encodeToBytes(refs);
     double timeout = timeoutMs < 0 ? -1.0 : timeoutMs / 1000.0;
-    BufferView[] views = call("get", () -> bridge.get(encoded, timeout));
+    BufferView[] views;
+    try {
+      views = call("get", () -> bridge.get(encoded, timeout));
+    } finally {
+      Reference.reachabilityFence(refs);  // the objects stay alive until they are read
+    }
+    // Every value first (the refs in each carry a hold to give back), then the conversions,
+    // which may throw.
+    Object[] values = new Object[views.length];
+    for (int i = 0; i < views.length; i++) {
+      values[i] = ObjectDecoder.decodeWithRefs(views[i].buffer(), views[i].owner(), holds)
+          .value();
+    }
     if (views.length != refs.size()) {
       throw new PlaitException("the runtime returned " + views.length + " objects for "
           + refs.size() + " refs");
     }
     List<T> out = new ArrayList<>(views.length);
     for (int i = 0; i < views.length; i++) {
-      Object v = ObjectDecoder.decodeWithRefs(views[i].buffer(), views[i].owner()).value();
-      out.add(as(v, refs.get(i)));
+      out.add(as(values[i], refs.get(i)));
     }
     return out;
   }
@@ -213,6 +275,16 @@ public final class HostRuntime {
       bridge.killActor(h);
       return null;
     });
+  }
+
+  /**
+   * Keeps the arguments (and every ObjectRef in them, with its hold) reachable until the
+   * call has returned: the host has its own refs to them by then (the task's arguments),
+   * so no release of their holds can come before.
+   */
+  private static void fence(Object[] args, Map<String, ?> kwargs) {
+    Reference.reachabilityFence(args);
+    Reference.reachabilityFence(kwargs);
   }
 
   private static BaseActorHandle asHandle(Object v) {

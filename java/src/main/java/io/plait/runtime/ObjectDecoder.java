@@ -63,11 +63,14 @@ public final class ObjectDecoder {
   private final long[] bufferOffsets;
   private final long[] bufferLengths;
   private final List<ObjectRef<?>> refs = new ArrayList<>();
+  private final RefHolds holds;  // null: the refs decoded carry no host hold
   private boolean viewsInput;
 
-  private ObjectDecoder(ByteBuffer object, Object owner, long[] offsets, long[] lengths) {
+  private ObjectDecoder(ByteBuffer object, Object owner, RefHolds holds, long[] offsets,
+                        long[] lengths) {
     this.object = object;
     this.owner = owner;
+    this.holds = holds;
     this.bufferOffsets = offsets;
     this.bufferLengths = lengths;
   }
@@ -89,6 +92,16 @@ public final class ObjectDecoder {
    * own (a Python buffer, a store mapping) stays alive while a view is reachable.
    */
   public static Decoded decodeWithRefs(ByteBuffer object, Object owner) {
+    return decodeWithRefs(object, owner, null);
+  }
+
+  /**
+   * {@link #decodeWithRefs(ByteBuffer, Object)} for an object whose refs the host holds for
+   * Java, one hold per ref in it: each ref decoded carries one of them ({@link
+   * RefHolds#adopt}), given back once the GC has collected the ref and its copies (also
+   * when the decode fails part way, for the refs decoded until then).
+   */
+  public static Decoded decodeWithRefs(ByteBuffer object, Object owner, RefHolds holds) {
     // Every view made below (a tensor's data, an Arrow stream) is a slice of obj, and so
     // holds the owner itself (ForeignMemory), not only through the Tensor or vector.
     ByteBuffer obj = ForeignMemory.withOwner(object, owner).slice()
@@ -132,7 +145,7 @@ public final class ObjectDecoder {
       offsets[i] = off;
       lengths[i] = len;
     }
-    ObjectDecoder d = new ObjectDecoder(obj, owner, offsets, lengths);
+    ObjectDecoder d = new ObjectDecoder(obj, owner, holds, offsets, lengths);
     byte[] payload = new byte[(int) payloadLength];  // the payload is small: buffers aren't
     obj.get((int) payloadStart, payload);
     Object value = d.readAll(payload, "payload");
@@ -298,6 +311,9 @@ public final class ObjectDecoder {
     ObjectRef<Object> ref = ObjectRef.untyped((byte[]) items.get(0), new ObjectRef.Owner(
         (String) owner.get(0), (String) owner.get(1), (Long) owner.get(2),
         (byte[]) owner.get(3)));
+    if (holds != null) {
+      ref = holds.adopt(ref);
+    }
     refs.add(ref);
     return ref;
   }

@@ -53,4 +53,13 @@ public interface RuntimeBridge {
 
   /** Ends an actor. */
   void killActor(byte[] encodedHandle);
+
+  /**
+   * Gives back one hold per ref of an encoded list of ObjectRefs: Java can no longer reach
+   * them ({@link RefHolds}). Every ref the host hands to Java carries one hold: the refs
+   * returned by put, submitTask and callActor, the refs inside values returned by get and
+   * inside a Java task's arguments. Inside a task the host lets the holds go only once the
+   * task's results are registered.
+   */
+  void release(byte[] encodedRefs);
 }

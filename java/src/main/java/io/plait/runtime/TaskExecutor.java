@@ -74,6 +74,7 @@ public final class TaskExecutor {
     String what = className + "." + method;
     Object result;
     boolean[] views = {false};
+    int[] decoded = {0};
     try {
       Class<?> cls = loadClass(className);
       List<Method> statics = new ArrayList<>();
@@ -91,10 +92,11 @@ public final class TaskExecutor {
                 + "(plait.java_actor_class) to call it"
             : className + " has no public static method named '" + method + "'"));
       }
-      List<Object> values = decodeArgs(args, argsOwner, views);
+      List<Object> values = decodeArgs(args, argsOwner, views, decoded);
       Overloads.Binding b = bind(what, method, statics, values, kwargNames);
       result = invoke(b, null);
     } finally {
+      releaseUndecoded(args, decoded);
       release(argsOwner, views);
     }
     return encodeReturns(what, result, numReturns);
@@ -110,6 +112,7 @@ public final class TaskExecutor {
   public void createActor(String className, ByteBuffer[] args, String[] kwargNames,
                           AutoCloseable argsOwner) {
     boolean[] views = {false};
+    int[] decoded = {0};
     try {
       if (actor != null) {
         throw binding(new IllegalStateException("this worker already hosts an actor of class "
@@ -124,12 +127,13 @@ public final class TaskExecutor {
       if (ctors.isEmpty()) {
         throw binding(new NoSuchMethodException(className + " has no public constructor"));
       }
-      List<Object> values = decodeArgs(args, argsOwner, views);
+      List<Object> values = decodeArgs(args, argsOwner, views, decoded);
       Overloads.Binding b = bind(className, cls.getSimpleName(), ctors, values, kwargNames);
       Object instance = invoke(b, null);
       actorClass = cls;
       actor = instance;
     } finally {
+      releaseUndecoded(args, decoded);
       release(argsOwner, views);
     }
   }
@@ -145,6 +149,7 @@ public final class TaskExecutor {
     Object result;
     String what;
     boolean[] views = {false};
+    int[] decoded = {0};
     try {
       Object target = actor;
       if (target == null) {
@@ -157,10 +162,11 @@ public final class TaskExecutor {
         throw binding(new NoSuchMethodException(cls.getName() + " has no public method named '"
             + method + "'"));
       }
-      List<Object> values = decodeArgs(args, argsOwner, views);
+      List<Object> values = decodeArgs(args, argsOwner, views, decoded);
       Overloads.Binding b = bind(what, method, candidates, values, kwargNames);
       result = invoke(b, target);
     } finally {
+      releaseUndecoded(args, decoded);
       release(argsOwner, views);
     }
     return encodeReturns(what, result, numReturns);
@@ -178,28 +184,47 @@ public final class TaskExecutor {
   // inline values) or, where inline[i] is null, views[i] (a direct buffer over Python
   // memory, e.g. a shared-memory store object, that viewsOwner keeps alive). views may be
   // null when every argument is inline, kwargNames null when there are none.
+  //
+  // Each gives the holds the GC collected back to the host before and after the call (on
+  // this thread, inside the task: the host lets them go once the task's results are
+  // registered, so a ref the task returns is never freed in between).
 
   /** {@link #callFunction} for the Python executor (see above); the result is {@link
    * #pyResults}'s. */
   public Object pyCallFunction(String className, String method, byte[][] inline,
                                ByteBuffer[] views, String[] kwargNames, int numReturns,
                                AutoCloseable viewsOwner) {
-    return pyResults(callFunction(className, method, buffers(inline, views),
-        names(kwargNames), numReturns, viewsOwner));
+    HostRuntime.flushReleases();
+    try {
+      return pyResults(callFunction(className, method, buffers(inline, views),
+          names(kwargNames), numReturns, viewsOwner));
+    } finally {
+      HostRuntime.flushReleases();
+    }
   }
 
   /** {@link #createActor} for the Python executor (see above). */
   public void pyCreateActor(String className, byte[][] inline, ByteBuffer[] views,
                             String[] kwargNames, AutoCloseable viewsOwner) {
-    createActor(className, buffers(inline, views), names(kwargNames), viewsOwner);
+    HostRuntime.flushReleases();
+    try {
+      createActor(className, buffers(inline, views), names(kwargNames), viewsOwner);
+    } finally {
+      HostRuntime.flushReleases();
+    }
   }
 
   /** {@link #callMethod} for the Python executor (see above); the result is {@link
    * #pyResults}'s. */
   public Object pyCallMethod(String method, byte[][] inline, ByteBuffer[] views,
                              String[] kwargNames, int numReturns, AutoCloseable viewsOwner) {
-    return pyResults(callMethod(method, buffers(inline, views), names(kwargNames),
-        numReturns, viewsOwner));
+    HostRuntime.flushReleases();
+    try {
+      return pyResults(callMethod(method, buffers(inline, views), names(kwargNames),
+          numReturns, viewsOwner));
+    } finally {
+      HostRuntime.flushReleases();
+    }
   }
 
   /** The one encoded result itself (a byte[]: one JPype object for Python to read, the
@@ -274,11 +299,20 @@ public final class TaskExecutor {
     });
   }
 
-  private static List<Object> decodeArgs(ByteBuffer[] args, Object owner, boolean[] views) {
+  /**
+   * The arguments' values. The host holds every ref inside them for Java: each ref decoded
+   * carries one of those holds (RefHolds), given back once the GC has collected it, so a
+   * ref the code keeps (actor state) stays alive and one it drops is released.
+   * {@code decoded[0]} counts the arguments tried (see {@link #releaseUndecoded}).
+   */
+  private static List<Object> decodeArgs(ByteBuffer[] args, Object owner, boolean[] views,
+                                         int[] decoded) {
+    RefHolds holds = HostRuntime.installedHolds();
     List<Object> values = new ArrayList<>(args.length);
     for (int i = 0; i < args.length; i++) {
+      decoded[0] = i + 1;
       try {
-        ObjectDecoder.Decoded d = ObjectDecoder.decodeWithRefs(args[i], owner);
+        ObjectDecoder.Decoded d = ObjectDecoder.decodeWithRefs(args[i], owner, holds);
         views[0] |= d.viewsInput();
         values.add(d.value());
       } catch (CodecException e) {
@@ -352,6 +386,22 @@ public final class TaskExecutor {
     }
     m.trySetAccessible();
     return m;
+  }
+
+  /** A call that failed before decoding every argument: the refs in the rest carry holds
+   * too, which are given back (decoded here only to find them, then dropped). */
+  private static void releaseUndecoded(ByteBuffer[] args, int[] decoded) {
+    RefHolds holds = HostRuntime.installedHolds();
+    if (holds == null || args == null) {
+      return;
+    }
+    for (int i = decoded[0]; i < args.length; i++) {
+      try {
+        ObjectDecoder.decodeWithRefs(args[i].duplicate(), null, holds);
+      } catch (RuntimeException e) {
+        // undecodable: its refs (if any) cannot be found; the host keeps those objects
+      }
+    }
   }
 
   /** When no argument kept a view of its buffer, the buffers can go at once (rather than
