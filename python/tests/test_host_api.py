@@ -51,6 +51,31 @@ def test_released_refs_let_the_owner_free_the_object() -> None:
     wait_for(lambda: not cw.ref_counter.has(oid), timeout=10, what="the object to be freed")
 
 
+def test_releases_inside_a_task_wait_for_that_task_only() -> None:
+    """Holds given back during a task go when that task's results are registered, and a
+    concurrent task (threaded/async actors) finishing first does not drop them."""
+    from plait._core_worker.context import TaskContext, task_context
+
+    cw = current_core_worker()
+    refs = {t: host().put(enc(f"held by {t!r}")) for t in (b"task-a", b"task-b")}
+    oids = {t: deserialize(r).object_id for t, r in refs.items()}
+    for t, r in refs.items():
+        token = task_context.set(TaskContext(task_id=t))
+        try:
+            host().release(r)
+        finally:
+            task_context.reset(token)
+    gc.collect()
+    host().flush_released(b"task-b")
+    wait_for(lambda: not cw.ref_counter.has(oids[b"task-b"]), timeout=10,
+             what="task b's object to be freed")
+    assert cw.ref_counter.has(oids[b"task-a"])  # task a has not finished
+    host().flush_released(b"task-a")
+    gc.collect()
+    wait_for(lambda: not cw.ref_counter.has(oids[b"task-a"]), timeout=10,
+             what="task a's object to be freed")
+
+
 def test_submit_python_function_by_module_and_name() -> None:
     refs = deserialize(host().submit_task("python", ["operator", "add"], [enc(2), enc(40)],
                                           [], 1, {}))

@@ -205,24 +205,24 @@ class TaskExecutor:
         token = task_context.set(TaskContext(spec.task_id, self._actor_id, self.gpu_ids,
                                              dict(spec.resources), spec.name))
         try:
-            bufs = self._arg_buffers(spec)
-            encoded = call(bufs)
-        except BaseException as e:  # LanguageError, or an argument that failed upstream
-            return self.error_reply(spec, e)
-        finally:
-            task_context.reset(token)
-        if spec.type == common_pb2.ACTOR_CREATION_TASK:
-            return worker_pb2.PushTaskReply()
-        if len(encoded) != spec.num_returns:
-            return self.error_reply(spec, ValueError(
-                f"task {spec.name!r} declared num_returns={spec.num_returns} but produced "
-                f"{len(encoded)} values"))
-        try:
+            try:
+                bufs = self._arg_buffers(spec)
+                encoded = call(bufs)
+            except BaseException as e:  # LanguageError, or an argument that failed upstream
+                return self.error_reply(spec, e)
+            finally:
+                task_context.reset(token)
+            if spec.type == common_pb2.ACTOR_CREATION_TASK:
+                return worker_pb2.PushTaskReply()
+            if len(encoded) != spec.num_returns:
+                return self.error_reply(spec, ValueError(
+                    f"task {spec.name!r} declared num_returns={spec.num_returns} but "
+                    f"produced {len(encoded)} values"))
             return self._reply_from_serialized(spec, [EncodedObject(b) for b in encoded])
         finally:
             # Refs the foreign code gave up during the call stay held until the refs in
             # its results are registered (above), so none is freed in between.
-            self.cw.host_api().flush_released()
+            self.cw.host_api().flush_released(spec.task_id)
 
     def _arg_buffers(self, spec: common_pb2.TaskSpec) -> list[Any]:
         """Arguments as encoded objects: inline bytes, or store views for refs."""

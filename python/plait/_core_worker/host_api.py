@@ -52,7 +52,10 @@ class HostApi:
     def __init__(self, cw: CoreWorker) -> None:
         self.cw = cw
         self._held: dict[bytes, list[ObjectRef]] = {}
-        self._released: list[ObjectRef] = []
+        # Holds given back during a task, by task id: kept until that task's results are
+        # registered (flush_released), so concurrent tasks (threaded or async actors)
+        # cannot drop each other's.
+        self._released: dict[bytes, list[ObjectRef]] = {}
         self._lock = threading.Lock()
         # The last actor handle call_actor decoded, by its encoding: foreign code calls the
         # same actor over and over, and the handle caches its methods' descriptors.
@@ -69,19 +72,22 @@ class HostApi:
         """Foreign code dropped these refs (one hold each). Inside a task the holds go
         only when the task's results are registered (flush_released), since a result may
         contain a ref whose last foreign copy died as the function returned."""
+        ctx = task_context.get()
+        dropped: list[ObjectRef] = []
         with self._lock:
+            kept = self._released.setdefault(ctx.task_id, []) if ctx is not None else dropped
             for r in _refs(deserialize(encoded_refs)):
                 held = self._held.get(r.object_id)
                 if held:
-                    self._released.append(held.pop())
+                    kept.append(held.pop())
                     if not held:
                         del self._held[r.object_id]
-        if task_context.get() is None:
-            self.flush_released()
+        del dropped  # outside a task: the holds go now
 
-    def flush_released(self) -> None:
+    def flush_released(self, task_id: bytes) -> None:
+        """The task's results are registered: the holds it gave back may go."""
         with self._lock:
-            self._released.clear()
+            self._released.pop(task_id, None)
 
     def num_held(self) -> int:
         with self._lock:
