@@ -1,7 +1,7 @@
 """The language adapters: how to build each, what goes on the job's code search path, and
 how the runner reaches its callee functions and its caller entry (docs/conformance.md).
 
-To plug in a language, add an entry to LANGUAGES.
+To plug in a language, add an entry to ADAPTERS (and its name to cases.LANGUAGES).
 """
 from __future__ import annotations
 

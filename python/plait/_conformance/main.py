@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from plait._conformance import report
+from plait._conformance.adapters import ADAPTERS
 from plait._conformance.cases import CaseError
 from plait._conformance.runner import run_suite
 
@@ -23,7 +24,7 @@ def run_and_report(suite: str | None, name_filter: str | None, languages: list[s
         print("plait conformance: no conformance-tests directory found; pass --suite DIR",
               file=sys.stderr)
         return 2
-    unknown = [x for x in languages if x not in ("python", "cpp", "java")]
+    unknown = [x for x in languages if x not in ADAPTERS]
     if unknown:
         print(f"plait conformance: unknown languages {unknown}", file=sys.stderr)
         return 2
