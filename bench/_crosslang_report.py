@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 NOISY_CORES = 0.2  # rows timed while other processes used more than this get a †
@@ -77,22 +78,22 @@ def arrow_line(r: dict[str, Any]) -> str:
             f" MiB, RssShmem {r['shmem_delta_kb']/1024:+.1f} MiB; copied: {arrow_verdict(r)}")
 
 
-def _fmt_rate(r: dict[str, Any] | None) -> str:
+def _cell(r: dict[str, Any] | None, text: Callable[[dict[str, Any]], str]) -> str:
+    """A table cell: '-' without a row, 'error', or the text with † for a noisy row."""
     if r is None:
         return "-"
     if r.get("error"):
         return "error"
     mark = " †" if r.get("foreign_cores", 0.0) > NOISY_CORES else ""
-    return f"{r['mean']:.0f} ± {r['std']:.0f}{mark}"
+    return text(r) + mark
+
+
+def _fmt_rate(r: dict[str, Any] | None) -> str:
+    return _cell(r, lambda r: f"{r['mean']:.0f} ± {r['std']:.0f}")
 
 
 def _fmt_lat(r: dict[str, Any] | None) -> str:
-    if r is None:
-        return "-"
-    if r.get("error"):
-        return "error"
-    mark = " †" if r.get("foreign_cores", 0.0) > NOISY_CORES else ""
-    return f"{r['p50_us']:.0f} / {r['p99_us']:.0f}{mark}"
+    return _cell(r, lambda r: f"{r['p50_us']:.0f} / {r['p99_us']:.0f}")
 
 
 def _print(head: list[str], body: list[list[str]], markdown: bool,
