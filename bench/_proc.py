@@ -5,6 +5,7 @@ so the driver's process tree is the whole system under test: bench/profile_row.p
 its CPU time by process role, and bench/_workloads.py measures how much CPU everything
 else on the machine took while a row was timed (a shared 2-core machine is noisy).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
             raw = f.read()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
     return int(fields[1]), int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
@@ -77,8 +78,7 @@ def busy_cores(window_s: float, machine: bool = False) -> float:
     return max(0.0, used) / window_s
 
 
-def wait_quiet(max_s: float = 10.0, threshold: float = 0.15, window_s: float = 0.25
-               ) -> float:
+def wait_quiet(max_s: float = 10.0, threshold: float = 0.15, window_s: float = 0.25) -> float:
     """Wait (at most max_s) until the whole machine uses under `threshold` cores; the
     time waited.
 

@@ -12,6 +12,7 @@ behind `ray microbenchmark`); the sizes are scaled for a 2-core machine (see SIZ
 the same sizes are used for both systems, so the ratio between them is meaningful even
 where the absolute numbers are not comparable with Ray's published ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,6 @@ from types import FrameType
 from typing import Any
 
 import numpy as np
-
 from _proc import ForeignLoad, wait_quiet  # bench/ is on sys.path: the script's folder
 
 
@@ -43,8 +43,11 @@ def _system_from_argv(argv: list[str]) -> str:
 
 
 # Imported (by bench/profile_row.py) rather than run, the system comes from the env.
-SYSTEM = (_system_from_argv(sys.argv) if __name__ == "__main__"
-          else os.environ.get("PLAIT_BENCH_SYSTEM", "plait"))
+SYSTEM = (
+    _system_from_argv(sys.argv)
+    if __name__ == "__main__"
+    else os.environ.get("PLAIT_BENCH_SYSTEM", "plait")
+)
 if SYSTEM not in ("plait", "ray"):
     raise SystemExit(f"--system must be 'plait' or 'ray', got {SYSTEM!r}")
 ray: Any = importlib.import_module(SYSTEM)
@@ -56,20 +59,20 @@ N_CPU = 2  # Ray: multiprocessing.cpu_count() // 2 ("n" in the 1:n / n:n rows)
 
 @dataclass(frozen=True)
 class Sizes:
-    put_large_elems: int = 10 * 1024 * 1024      # int64s per put: 80 MB (Ray: 800 MB)
-    multi_put_tasks: int = 4                     # Ray: 10 tasks ...
-    multi_put_per_task: int = 5                  # ... of 10 puts ...
-    multi_put_elems: int = 10 * 1024 * 1024      # ... of 80 MB each (Ray: the same)
-    batch: int = 1000                            # tasks/calls per batch (Ray: 1000)
-    multi_client_n: int = 1000                   # calls per client (Ray: 10 000)
-    multi_client_m: int = 2                      # clients (Ray: 4)
-    one_to_n_n: int = 1000                       # calls per server actor (Ray: 5000)
-    n_to_n_n: int = 1000                         # calls per work task (Ray: 5000)
-    n_to_n_m: int = 2                            # work tasks (Ray: 4)
-    n_to_n_arg_n: int = 500                      # calls per client (Ray: 1000)
-    refs_in_object: int = 10_000                 # refs in one object (Ray: 10 000)
-    wait_refs: int = 1000                        # refs for the wait row (Ray: 1000)
-    max_concurrency: int = 16                    # the concurrent actor (Ray: 16)
+    put_large_elems: int = 10 * 1024 * 1024  # int64s per put: 80 MB (Ray: 800 MB)
+    multi_put_tasks: int = 4  # Ray: 10 tasks ...
+    multi_put_per_task: int = 5  # ... of 10 puts ...
+    multi_put_elems: int = 10 * 1024 * 1024  # ... of 80 MB each (Ray: the same)
+    batch: int = 1000  # tasks/calls per batch (Ray: 1000)
+    multi_client_n: int = 1000  # calls per client (Ray: 10 000)
+    multi_client_m: int = 2  # clients (Ray: 4)
+    one_to_n_n: int = 1000  # calls per server actor (Ray: 5000)
+    n_to_n_n: int = 1000  # calls per work task (Ray: 5000)
+    n_to_n_m: int = 2  # work tasks (Ray: 4)
+    n_to_n_arg_n: int = 500  # calls per client (Ray: 1000)
+    refs_in_object: int = 10_000  # refs in one object (Ray: 10 000)
+    wait_refs: int = 1000  # refs for the wait row (Ray: 1000)
+    max_concurrency: int = 16  # the concurrent actor (Ray: 16)
 
 
 SIZES = Sizes()
@@ -79,6 +82,7 @@ SIZES = Sizes()
 # Remote functions and actors: the same definitions as ray_perf.py. The classes are
 # decorated by assignment (Actor = remote(...)(_Actor)) so that type checkers see the
 # remote handles as what they are (Any), not as the plain classes.
+
 
 def remote(*args: Any, **kwargs: Any) -> Any:
     return ray.remote(*args, **kwargs)
@@ -167,6 +171,7 @@ def async_actor_work(actors: list[Any], n: int) -> None:
 # Timing: Ray's timeit (warm up, then repeated timed runs, mean +- std of the per-run
 # rates), with shorter windows so that a row costs a few seconds, not twenty.
 
+
 @dataclass
 class Timing:
     warmup_s: float = 0.5
@@ -246,6 +251,7 @@ def _rows(s: Sizes) -> list[Row]:
         def deco(setup: Setup) -> Setup:
             rows.append(Row(name, setup, multiplier))
             return setup
+
         return deco
 
     @row("single client get calls (Plasma Store)")
@@ -272,13 +278,22 @@ def _rows(s: Sizes) -> list[Row]:
             submitted = [small_value.remote() for _ in range(s.batch)]
             ray.get(submitted)
             return 0
+
         return fn, []
 
-    @row("multi client put gigabytes",
-         s.multi_put_tasks * s.multi_put_per_task * s.multi_put_elems * 8 / 1e9)
+    @row(
+        "multi client put gigabytes",
+        s.multi_put_tasks * s.multi_put_per_task * s.multi_put_elems * 8 / 1e9,
+    )
     def _put_multi() -> tuple[Callable[[], Any], list[Any]]:
-        return (lambda: ray.get([do_put.remote(s.multi_put_per_task, s.multi_put_elems)
-                                 for _ in range(s.multi_put_tasks)])), []
+        return (
+            lambda: ray.get(
+                [
+                    do_put.remote(s.multi_put_per_task, s.multi_put_elems)
+                    for _ in range(s.multi_put_tasks)
+                ]
+            )
+        ), []
 
     @row("single client get object containing 10k refs")
     def _get_containing() -> tuple[Callable[[], Any], list[Any]]:
@@ -294,6 +309,7 @@ def _rows(s: Sizes) -> list[Row]:
             for _ in range(s.wait_refs):
                 _ready, not_ready = ray.wait(not_ready, fetch_local=fetch_local)
                 fetch_local = False
+
         return fn, []
 
     @row("single client tasks sync")
@@ -307,8 +323,9 @@ def _rows(s: Sizes) -> list[Row]:
     @row("multi client tasks async", s.multi_client_n * s.multi_client_m)
     def _multi_task() -> tuple[Callable[[], Any], list[Any]]:
         actors = [Actor.remote() for _ in range(s.multi_client_m)]
-        return (lambda: ray.get([a.small_value_batch.remote(s.multi_client_n)
-                                 for a in actors])), actors
+        return (
+            lambda: ray.get([a.small_value_batch.remote(s.multi_client_n) for a in actors])
+        ), actors
 
     @row("1:1 actor calls sync")
     def _actor_sync() -> tuple[Callable[[], Any], list[Any]]:
@@ -329,21 +346,22 @@ def _rows(s: Sizes) -> list[Row]:
     def _one_to_n() -> tuple[Callable[[], Any], list[Any]]:
         actors = [Actor.remote() for _ in range(N_CPU)]
         client = Client.remote(actors)
-        return (lambda: ray.get(client.small_value_batch.remote(s.one_to_n_n))), \
-            [*actors, client]
+        return (lambda: ray.get(client.small_value_batch.remote(s.one_to_n_n))), [*actors, client]
 
     @row("n:n actor calls async", s.n_to_n_m * s.n_to_n_n)
     def _n_to_n() -> tuple[Callable[[], Any], list[Any]]:
         actors = [Actor.remote() for _ in range(N_CPU)]
-        return (lambda: ray.get([work.remote(actors, s.n_to_n_n)
-                                 for _ in range(s.n_to_n_m)])), actors
+        return (
+            lambda: ray.get([work.remote(actors, s.n_to_n_n) for _ in range(s.n_to_n_m)])
+        ), actors
 
     @row("n:n actor calls with arg async", s.n_to_n_arg_n * N_CPU)
     def _n_to_n_arg() -> tuple[Callable[[], Any], list[Any]]:
         actors = [Actor.remote() for _ in range(N_CPU)]
         clients = [Client.remote(a) for a in actors]
-        return (lambda: ray.get([c.small_value_batch_arg.remote(s.n_to_n_arg_n)
-                                 for c in clients])), [*actors, *clients]
+        return (
+            lambda: ray.get([c.small_value_batch_arg.remote(s.n_to_n_arg_n) for c in clients])
+        ), [*actors, *clients]
 
     @row("1:1 async-actor calls sync")
     def _async_actor_sync() -> tuple[Callable[[], Any], list[Any]]:
@@ -358,21 +376,22 @@ def _rows(s: Sizes) -> list[Row]:
     @row("1:1 async-actor calls with args async", s.batch)
     def _async_actor_args() -> tuple[Callable[[], Any], list[Any]]:
         a = AsyncActor.remote()
-        return (lambda: ray.get([a.small_value_with_arg.remote(i)
-                                 for i in range(s.batch)])), [a]
+        return (lambda: ray.get([a.small_value_with_arg.remote(i) for i in range(s.batch)])), [a]
 
     @row("1:n async-actor calls async", s.one_to_n_n * N_CPU)
     def _async_one_to_n() -> tuple[Callable[[], Any], list[Any]]:
         actors = [AsyncActor.remote() for _ in range(N_CPU)]
         client = Client.remote(actors)
-        return (lambda: ray.get(client.small_value_batch.remote(s.one_to_n_n))), \
-            [*actors, client]
+        return (lambda: ray.get(client.small_value_batch.remote(s.one_to_n_n))), [*actors, client]
 
     @row("n:n async-actor calls async", s.n_to_n_m * s.n_to_n_n)
     def _async_n_to_n() -> tuple[Callable[[], Any], list[Any]]:
         actors = [AsyncActor.remote() for _ in range(N_CPU)]
-        return (lambda: ray.get([async_actor_work.remote(actors, s.n_to_n_n)
-                                 for _ in range(s.n_to_n_m)])), actors
+        return (
+            lambda: ray.get(
+                [async_actor_work.remote(actors, s.n_to_n_n) for _ in range(s.n_to_n_m)]
+            )
+        ), actors
 
     return rows
 
@@ -414,17 +433,22 @@ def _report(res: RowResult, what: str = "") -> None:
     if res.error is not None:
         print(f"{tag} {res.name} FAILED: {res.error}", flush=True)
         return
-    noisy = (f", other processes used {res.foreign_cores:.2f} cores"
-             if res.foreign_cores > 0.05 else "")
-    print(f"{tag} {res.name} per second {res.mean:.2f} +- {res.std:.2f}"
-          f"  ({res.seconds:.1f} s{noisy})", flush=True)
+    noisy = (
+        f", other processes used {res.foreign_cores:.2f} cores" if res.foreign_cores > 0.05 else ""
+    )
+    print(
+        f"{tag} {res.name} per second {res.mean:.2f} +- {res.std:.2f}"
+        f"  ({res.seconds:.1f} s{noisy})",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--system", choices=["plait", "ray"], default="plait")
-    p.add_argument("--filter", default="",
-                   help="run only rows whose name contains this (or any of a,b,...)")
+    p.add_argument(
+        "--filter", default="", help="run only rows whose name contains this (or any of a,b,...)"
+    )
     p.add_argument("--json-out", default="", help="write the results here as JSON")
     p.add_argument("--num-cpus", type=int, default=2)
     p.add_argument("--warmup-s", type=float, default=Timing.warmup_s)
@@ -433,15 +457,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--row-timeout-s", type=float, default=Timing.row_timeout_s)
     p.add_argument("--settle-max-s", type=float, default=Timing.settle_max_s)
     p.add_argument("--noisy-cores", type=float, default=Timing.noisy_cores)
-    p.add_argument("--time-budget-s", type=float, default=240.0,
-                   help="no re-runs of noisy rows after this much time")
+    p.add_argument(
+        "--time-budget-s",
+        type=float,
+        default=240.0,
+        help="no re-runs of noisy rows after this much time",
+    )
     p.add_argument("--list", action="store_true", help="print the row names and exit")
     ns = p.parse_args(argv)
     if ns.list:
         print("\n".join(ROW_NAMES))
         return 0
-    t = Timing(ns.warmup_s, ns.run_s, ns.runs, ns.row_timeout_s, ns.settle_max_s,
-               ns.noisy_cores)
+    t = Timing(ns.warmup_s, ns.run_s, ns.runs, ns.row_timeout_s, ns.settle_max_s, ns.noisy_cores)
     # Comma-separated alternatives (no row name has a comma): "put calls,tasks sync".
     wanted = [f for f in ns.filter.split(",") if f] or [""]
     rows = [r for r in _rows(SIZES) if any(f in r.name for f in wanted)]
@@ -465,8 +492,11 @@ def main(argv: list[str] | None = None) -> int:
         # less disturbed of the two runs stands.
         for i, r in enumerate(rows):
             first = results[i]
-            if (first.error is None and first.foreign_cores > t.noisy_cores
-                    and time.perf_counter() - t0 < ns.time_budget_s):
+            if (
+                first.error is None
+                and first.foreign_cores > t.noisy_cores
+                and time.perf_counter() - t0 < ns.time_budget_s
+            ):
                 again = run_row(r, t)
                 again.retried = True
                 _report(again, "re-run")
@@ -476,9 +506,16 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         ray.shutdown()
         shutdown_s = time.perf_counter() - t1
-    out = {"system": SYSTEM, "version": version, "python": sys.version.split()[0],
-           "init_s": init_s, "shutdown_s": shutdown_s, "sizes": asdict(SIZES),
-           "timing": asdict(t), "rows": [asdict(r) for r in results]}
+    out = {
+        "system": SYSTEM,
+        "version": version,
+        "python": sys.version.split()[0],
+        "init_s": init_s,
+        "shutdown_s": shutdown_s,
+        "sizes": asdict(SIZES),
+        "timing": asdict(t),
+        "rows": [asdict(r) for r in results],
+    }
     if ns.json_out:
         with open(ns.json_out, "w") as f:
             json.dump(out, f, indent=1)

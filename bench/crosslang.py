@@ -24,6 +24,7 @@ share the cores): plait (this interpreter, python/ on PYTHONPATH), the Java driv
 Ray (--ray-python, else $PLAIT_BENCH_RAY_PYTHON, else .venv-ray/bin/python). The C++
 library (bench/cpp/) and the Java classes (bench/java/) are built first into build/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,19 @@ import sysconfig
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from _crosslang_report import (  # bench/ is on sys.path
-    NOISY_CORES, arrow_line, arrow_table, calls_table, compact_json, line_for, summarize)
+    NOISY_CORES,
+    arrow_line,
+    arrow_table,
+    calls_table,
+    compact_json,
+    line_for,
+    summarize,
+)
 from _proc import system_busy, tree_cpu, wait_quiet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,12 +77,25 @@ SETTLE_MAX_S = 1.0
 # Sizes
 # ---------------------------------------------------------------------------------------
 
+
 def sizes(quick: bool, arrow_mb: int) -> dict[str, int]:
     if quick:
-        return {"batch": 200, "runs": 2, "run_ms": 100, "sync": 200, "arrow_mb": arrow_mb,
-                "arrow_calls": 2}
-    return {"batch": 1000, "runs": 3, "run_ms": 500, "sync": 1000, "arrow_mb": arrow_mb,
-            "arrow_calls": 5}
+        return {
+            "batch": 200,
+            "runs": 2,
+            "run_ms": 100,
+            "sync": 200,
+            "arrow_mb": arrow_mb,
+            "arrow_calls": 2,
+        }
+    return {
+        "batch": 1000,
+        "runs": 3,
+        "run_ms": 500,
+        "sync": 1000,
+        "arrow_mb": arrow_mb,
+        "arrow_calls": 5,
+    }
 
 
 class Foreign:
@@ -127,8 +149,9 @@ class Sampler(threading.Thread):
         if first is None or last is None or last <= first:
             return None
         sys_d = tree_d = 0.0
-        for (_, b0, c0), (_, b1, c1) in zip(self.samples[first:last],
-                                            self.samples[first + 1:last + 1]):
+        for (_, b0, c0), (_, b1, c1) in zip(
+            self.samples[first:last], self.samples[first + 1 : last + 1], strict=False
+        ):
             sys_d += b1 - b0
             tree_d += sum(max(0.0, c - c0.get(pid, 0.0)) for pid, c in c1.items())
         took = self.samples[last][0] - self.samples[first][0]
@@ -139,8 +162,10 @@ class Sampler(threading.Thread):
 # Measuring (shared by the plait and Ray parts: `get` is plait.get or ray.get)
 # ---------------------------------------------------------------------------------------
 
-def time_async(submit: Callable[[int], Any], get: Callable[..., Any], batch: int,
-               runs: int, run_s: float) -> list[float]:
+
+def time_async(
+    submit: Callable[[int], Any], get: Callable[..., Any], batch: int, runs: int, run_s: float
+) -> list[float]:
     """Calls/s of `runs` runs, each of whole batches (submit `batch` calls, then get them
     all) until at least run_s seconds have passed."""
     rates = []
@@ -159,8 +184,7 @@ def time_async(submit: Callable[[int], Any], get: Callable[..., Any], batch: int
     return rates
 
 
-def time_sync(submit: Callable[[int], Any], get: Callable[..., Any], calls: int
-              ) -> list[float]:
+def time_sync(submit: Callable[[int], Any], get: Callable[..., Any], calls: int) -> list[float]:
     """Round-trip times (us) of `calls` calls made one at a time."""
     us = []
     for i in range(calls):
@@ -172,8 +196,13 @@ def time_sync(submit: Callable[[int], Any], get: Callable[..., Any], calls: int
     return us
 
 
-def measure_actor(direction: str, cls: Any, get: Callable[..., Any],
-                  kill: Callable[[Any], None], sz: dict[str, int]) -> list[dict[str, Any]]:
+def measure_actor(
+    direction: str,
+    cls: Any,
+    get: Callable[..., Any],
+    kill: Callable[[Any], None],
+    sz: dict[str, int],
+) -> list[dict[str, Any]]:
     """measure_pair for the echo method of a new actor of cls, killed afterwards."""
     a = cls.remote()
     try:
@@ -182,8 +211,13 @@ def measure_actor(direction: str, cls: Any, get: Callable[..., Any],
         kill(a)
 
 
-def measure_pair(direction: str, call: str, submit: Callable[[int], Any],
-                 get: Callable[..., Any], sz: dict[str, int]) -> list[dict[str, Any]]:
+def measure_pair(
+    direction: str,
+    call: str,
+    submit: Callable[[int], Any],
+    get: Callable[..., Any],
+    sz: dict[str, int],
+) -> list[dict[str, Any]]:
     """The async and the sync row of one (direction, call), with warm-up and noise."""
     rows = []
     t0 = time.perf_counter()
@@ -204,8 +238,9 @@ def measure_pair(direction: str, call: str, submit: Callable[[int], Any],
         try:
             with Foreign() as foreign:
                 if mode == "async":
-                    row["rates"] = time_async(submit, get, sz["batch"], sz["runs"],
-                                              sz["run_ms"] / 1e3)
+                    row["rates"] = time_async(
+                        submit, get, sz["batch"], sz["runs"], sz["run_ms"] / 1e3
+                    )
                 else:
                     row["us"] = time_sync(submit, get, sz["sync"])
             row["foreign_cores"] = foreign.cores
@@ -220,6 +255,7 @@ def measure_pair(direction: str, call: str, submit: Callable[[int], Any],
 # ---------------------------------------------------------------------------------------
 # The Arrow probe, Python side (the C++ and Java ones are in bench/cpp and bench/java)
 # ---------------------------------------------------------------------------------------
+
 
 def rss_kb() -> tuple[int, int]:
     """(RssAnon, RssShmem) of this process in kB."""
@@ -281,9 +317,17 @@ def make_table(mb: int) -> Any:
     return pa.table({"x": x, "y": x * 0.5})
 
 
-def measure_arrow(callee: str, api: Any, probe_fn: Any, probe_actor: Any, mem: str,
-                  check: str, table: Any, expected: float, sz: dict[str, int]
-                  ) -> dict[str, Any]:
+def measure_arrow(
+    callee: str,
+    api: Any,
+    probe_fn: Any,
+    probe_actor: Any,
+    mem: str,
+    check: str,
+    table: Any,
+    expected: float,
+    sz: dict[str, int],
+) -> dict[str, Any]:
     """Put the table, pass its ref to probe_fn (timed) and to an actor (copy check)."""
     row: dict[str, Any] = {"callee": callee, "table_bytes": table.nbytes}
     row["settle_s"] = wait_quiet(max_s=SETTLE_MAX_S)
@@ -309,8 +353,14 @@ def measure_arrow(callee: str, api: Any, probe_fn: Any, probe_actor: Any, mem: s
             for _ in range(1 + sz["arrow_calls"]):
                 t0 = time.perf_counter()
                 out = api.get(probe_fn.remote(ref), timeout=120)
-                calls.append({"ms": (time.perf_counter() - t0) * 1e3,
-                              "kernel_ms": out[5] / 1e6, "mapping": out[1], "pid": out[4]})
+                calls.append(
+                    {
+                        "ms": (time.perf_counter() - t0) * 1e3,
+                        "kernel_ms": out[5] / 1e6,
+                        "mapping": out[1],
+                        "pid": out[4],
+                    }
+                )
                 if abs(out[0] - expected) > 1e-6 * abs(expected):
                     raise RuntimeError(f"{callee} summed {out[0]}, wanted {expected}")
             row["calls"] = calls
@@ -325,6 +375,7 @@ def measure_arrow(callee: str, api: Any, probe_fn: Any, probe_actor: Any, mem: s
 # ---------------------------------------------------------------------------------------
 # Part: plait (Python→Python, Python→C++, Python→Java, Arrow)
 # ---------------------------------------------------------------------------------------
+
 
 def part_plait(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
     import plait
@@ -363,24 +414,51 @@ def part_plait(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
 
         table = make_table(sz["arrow_mb"])
         expected = sum(float(c.to_numpy().sum()) for c in table.columns)
-        arrow.append(measure_arrow("Python", plait, probe, py_probe_actor, "mem", "check",
-                                   table, expected, sz))
-        arrow.append(measure_arrow("C++", plait, plait.cpp_function("table_probe"),
-                                   plait.cpp_actor_class("Probe"), "mem", "probe", table,
-                                   expected, sz))
-        arrow.append(measure_arrow("Java", plait,
-                                   plait.java_function("io.plait.bench.Probe", "probe"),
-                                   plait.java_actor_class("io.plait.bench.Probe"), "mem",
-                                   "check", table, expected, sz))
+        arrow.append(
+            measure_arrow(
+                "Python", plait, probe, py_probe_actor, "mem", "check", table, expected, sz
+            )
+        )
+        arrow.append(
+            measure_arrow(
+                "C++",
+                plait,
+                plait.cpp_function("table_probe"),
+                plait.cpp_actor_class("Probe"),
+                "mem",
+                "probe",
+                table,
+                expected,
+                sz,
+            )
+        )
+        arrow.append(
+            measure_arrow(
+                "Java",
+                plait,
+                plait.java_function("io.plait.bench.Probe", "probe"),
+                plait.java_actor_class("io.plait.bench.Probe"),
+                "mem",
+                "check",
+                table,
+                expected,
+                sz,
+            )
+        )
     finally:
         plait.shutdown()
-    return {"version": getattr(plait, "__version__", "?"), "init_s": init_s, "rows": rows,
-            "arrow": arrow}
+    return {
+        "version": getattr(plait, "__version__", "?"),
+        "init_s": init_s,
+        "rows": rows,
+        "arrow": arrow,
+    }
 
 
 # ---------------------------------------------------------------------------------------
 # Part: Ray (Python→Python, Python→Java, Arrow Python→Python)
 # ---------------------------------------------------------------------------------------
+
 
 def part_ray(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
     import ray
@@ -396,11 +474,17 @@ def part_ray(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
             return x
 
     jar = Path(ray.__file__).parent / "jars" / "ray_dist.jar"
-    java_info: dict[str, Any] = {"ray_dist_jar": str(jar) if jar.exists() else None,
-                                 "java": shutil.which("java")}
+    java_info: dict[str, Any] = {
+        "ray_dist_jar": str(jar) if jar.exists() else None,
+        "java": shutil.which("java"),
+    }
     t0 = time.perf_counter()
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-             job_config=JobConfig(code_search_path=[str(JAVA_JAR)]))
+    ray.init(
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        log_to_driver=False,
+        job_config=JobConfig(code_search_path=[str(JAVA_JAR)]),
+    )
     init_s = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
     arrow: list[dict[str, Any]] = []
@@ -429,34 +513,62 @@ def part_ray(sz: dict[str, int], num_cpus: int) -> dict[str, Any]:
                 print(f"   ray Python→Java: {java_info['error'][:500]}", flush=True)
             if java_info["works"]:
                 rows.extend(measure_pair("Python→Java", "task", java_echo.remote, get, sz))
-                with_actor("Python→Java",
-                           ray.cross_language.java_actor_class("io.plait.bench.EchoActor"))
+                with_actor(
+                    "Python→Java", ray.cross_language.java_actor_class("io.plait.bench.EchoActor")
+                )
         else:
             java_info["works"] = False
-            java_info["error"] = ("ray/jars/ray_dist.jar is not in Ray's wheel" if not
-                                  java_info["ray_dist_jar"] else "no `java` on PATH")
+            java_info["error"] = (
+                "ray/jars/ray_dist.jar is not in Ray's wheel"
+                if not java_info["ray_dist_jar"]
+                else "no `java` on PATH"
+            )
         table = make_table(sz["arrow_mb"])
         expected = sum(float(c.to_numpy().sum()) for c in table.columns)
-        arrow.append(measure_arrow("Python", ray, ray.remote(py_table_probe),
-                                   ray.remote(PyProbe), "mem", "check", table, expected, sz))
+        arrow.append(
+            measure_arrow(
+                "Python",
+                ray,
+                ray.remote(py_table_probe),
+                ray.remote(PyProbe),
+                "mem",
+                "check",
+                table,
+                expected,
+                sz,
+            )
+        )
     finally:
         ray.shutdown()
-    return {"version": ray.__version__, "init_s": init_s, "rows": rows, "arrow": arrow,
-            "java": java_info}
+    return {
+        "version": ray.__version__,
+        "init_s": init_s,
+        "rows": rows,
+        "arrow": arrow,
+        "java": java_info,
+    }
 
 
 # ---------------------------------------------------------------------------------------
 # Building the C++ library and the Java classes
 # ---------------------------------------------------------------------------------------
 
+
 def _newest(paths: list[Path]) -> float:
-    return max((p.stat().st_mtime for d in paths for p in ([d] if d.is_file() else
-                                                            d.rglob("*")) if p.is_file()),
-               default=0.0)
+    return max(
+        (
+            p.stat().st_mtime
+            for d in paths
+            for p in ([d] if d.is_file() else d.rglob("*"))
+            if p.is_file()
+        ),
+        default=0.0,
+    )
 
 
 def build(python: str) -> None:
     """bench/cpp -> build/bench-cpp/*.so, bench/java -> build/bench-java/*.jar (when stale)."""
+
     def run(cmd: list[str]) -> None:
         subprocess.run(cmd, cwd=ROOT, check=True)
 
@@ -471,15 +583,33 @@ def build(python: str) -> None:
         shutil.rmtree(classes, ignore_errors=True)
         classes.mkdir(parents=True)
         cp = os.pathsep.join([str(jars[0]), str(ROOT / "java" / "target" / "lib" / "*")])
-        run(["javac", "-Xlint:all", "-Werror", "-d", str(classes), "-cp", cp,
-             *map(str, sorted(JAVA_SRC.rglob("*.java")))])
+        run(
+            [
+                "javac",
+                "-Xlint:all",
+                "-Werror",
+                "-d",
+                str(classes),
+                "-cp",
+                cp,
+                *map(str, sorted(JAVA_SRC.rglob("*.java"))),
+            ]
+        )
         run(["jar", "cf", str(JAVA_JAR), "-C", str(classes), "."])
     before = CPP_LIB.stat().st_mtime if CPP_LIB.exists() else 0.0
-    env = {**_plait_env(), "PYTHON": python, "CMAKE_BUILD_TYPE": "Release",
-           "BUILD_DIR": str(CPP_OUT / "build")}
-    subprocess.run(["bash", "scripts/build_cpp_library.sh", str(CPP_SRC), str(CPP_LIBDIR)],
-                   cwd=ROOT, check=True, env=env,
-                   stdout=subprocess.DEVNULL if CPP_LIB.exists() else None)
+    env = {
+        **_plait_env(),
+        "PYTHON": python,
+        "CMAKE_BUILD_TYPE": "Release",
+        "BUILD_DIR": str(CPP_OUT / "build"),
+    }
+    subprocess.run(
+        ["bash", "scripts/build_cpp_library.sh", str(CPP_SRC), str(CPP_LIBDIR)],
+        cwd=ROOT,
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL if CPP_LIB.exists() else None,
+    )
     if CPP_LIB.stat().st_mtime != before:
         print(f"== built {CPP_LIB.relative_to(ROOT)}", flush=True)
 
@@ -487,6 +617,7 @@ def build(python: str) -> None:
 # ---------------------------------------------------------------------------------------
 # The orchestrator
 # ---------------------------------------------------------------------------------------
+
 
 def _plait_env(src: Path = ROOT / "python") -> dict[str, str]:
     env = dict(os.environ)
@@ -509,16 +640,21 @@ def export_rev(rev: str, dest: Path) -> tuple[Path, str]:
         if f.is_file() and not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, target)
-    archive = subprocess.run(["git", "archive", commit, "java"], cwd=ROOT,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", commit, "java"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     print(f"== building java/ as of {rev} ({commit[:10]}) in {dest / 'java'}", flush=True)
-    out = subprocess.run(["mvn", "-q", "-B", "-o", "-f", str(dest / "java" / "pom.xml"),
-                          "package", "-DskipTests"], cwd=ROOT, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        ["mvn", "-q", "-B", "-o", "-f", str(dest / "java" / "pom.xml"), "package", "-DskipTests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
-        raise SystemExit(f"mvn package of java/ at {rev} failed:\n{out.stdout[-3000:]}"
-                         f"{out.stderr[-3000:]}")
+        raise SystemExit(
+            f"mvn package of java/ at {rev} failed:\n{out.stdout[-3000:]}{out.stderr[-3000:]}"
+        )
     return src, commit
 
 
@@ -530,24 +666,35 @@ def _ray_env() -> dict[str, str]:
 
 
 def find_ray_python(explicit: str | None) -> tuple[str, str] | None:
-    candidates = [explicit] if explicit else [
-        os.environ.get("PLAIT_BENCH_RAY_PYTHON", ""), str(ROOT / ".venv-ray" / "bin" / "python")]
+    candidates = (
+        [explicit]
+        if explicit
+        else [
+            os.environ.get("PLAIT_BENCH_RAY_PYTHON", ""),
+            str(ROOT / ".venv-ray" / "bin" / "python"),
+        ]
+    )
     for c in candidates:
         if c and Path(c).exists():
             try:
-                out = subprocess.run([c, "-c", "import ray; print(ray.__version__)"],
-                                     capture_output=True, text=True, timeout=60, env=_ray_env())
+                out = subprocess.run(
+                    [c, "-c", "import ray; print(ray.__version__)"],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    env=_ray_env(),
+                )
             except (OSError, subprocess.TimeoutExpired):
                 continue
             if out.returncode == 0:
                 return c, out.stdout.strip()
-            print(f"Ray at {c} does not import: {out.stderr.strip().splitlines()[-1:]}",
-                  flush=True)
+            print(f"Ray at {c} does not import: {out.stderr.strip().splitlines()[-1:]}", flush=True)
     return None
 
 
-def run_part(name: str, cmd: list[str], env: dict[str, str], workdir: Path,
-             sampler: Sampler | None = None) -> tuple[int, str, float]:
+def run_part(
+    name: str, cmd: list[str], env: dict[str, str], workdir: Path, sampler: Sampler | None = None
+) -> tuple[int, str, float]:
     """Run one part; (exit code, its stdout, wall s)."""
     log = workdir / f"{name.replace(' ', '-')}.log"
     print(f"== {name}: {shlex.join(cmd)}", flush=True)
@@ -556,15 +703,24 @@ def run_part(name: str, cmd: list[str], env: dict[str, str], workdir: Path,
     if sampler is not None:
         sampler.start()
     with open(log, "w") as errf:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True, env=env,
-                                cwd=ROOT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=errf,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
                 out_lines.append(line)
                 if not line.startswith("CROSSLANG_JSON "):
-                    print("   " + line.rstrip() if not line.startswith("   ") else line.rstrip(),
-                          flush=True)
+                    print(
+                        "   " + line.rstrip() if not line.startswith("   ") else line.rstrip(),
+                        flush=True,
+                    )
             proc.wait(timeout=max(1.0, PART_TIMEOUT_S - (time.perf_counter() - t0)))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
@@ -574,8 +730,11 @@ def run_part(name: str, cmd: list[str], env: dict[str, str], workdir: Path,
     took = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").splitlines()[-25:]
-        print(f"== {name}: FAILED (exit {proc.returncode}) after {took:.0f} s; last lines of "
-              f"its stderr:\n" + "\n".join("   " + t for t in tail), flush=True)
+        print(
+            f"== {name}: FAILED (exit {proc.returncode}) after {took:.0f} s; last lines of "
+            f"its stderr:\n" + "\n".join("   " + t for t in tail),
+            flush=True,
+        )
     else:
         print(f"== {name}: done in {took:.0f} s", flush=True)
     return proc.returncode, "".join(out_lines), took
@@ -593,10 +752,17 @@ def java_rows(stdout: str, sampler: Sampler) -> list[dict[str, Any]]:
         for mode, values in (("async", "rates"), ("sync", "us")):
             key = f"{call}_{mode}"
             t0, t1 = (t / 1e3 for t in data[f"{key}_t"])
-            rows.append({"direction": "Java→Python", "call": call, "mode": mode,
-                         values: data[key if mode == "async" else f"{key}_us"],
-                         "foreign_cores": sampler.foreign_between(t0, t1) or 0.0,
-                         "timed_s": t1 - t0, "warmup_s": data["warmup_s"]})
+            rows.append(
+                {
+                    "direction": "Java→Python",
+                    "call": call,
+                    "mode": mode,
+                    values: data[key if mode == "async" else f"{key}_us"],
+                    "foreign_cores": sampler.foreign_between(t0, t1) or 0.0,
+                    "timed_s": t1 - t0,
+                    "warmup_s": data["warmup_s"],
+                }
+            )
     for r in rows:
         print("   " + line_for(summarize(r)), flush=True)
     return rows
@@ -617,10 +783,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ray-python", default=None, help="interpreter with Ray installed")
     p.add_argument("--num-cpus", type=int, default=2, help="cluster CPUs (default 2)")
     p.add_argument("--arrow-mb", type=int, default=100, help="Arrow table size (default 100)")
-    p.add_argument("--plait-rev", default=None, metavar="REV",
-                   help="benchmark plait (python/plait and java/) as committed at this git "
-                        "revision (e.g. HEAD) instead of the working tree, which others "
-                        "may be editing")
+    p.add_argument(
+        "--plait-rev",
+        default=None,
+        metavar="REV",
+        help="benchmark plait (python/plait and java/) as committed at this git "
+        "revision (e.g. HEAD) instead of the working tree, which others "
+        "may be editing",
+    )
     p.add_argument("--part", choices=["plait", "ray"], help=argparse.SUPPRESS)
     p.add_argument("--part-out", help=argparse.SUPPRESS)
     ns = p.parse_args(argv)
@@ -637,27 +807,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = datetime.datetime.now().astimezone()
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     # The working tree is measured: name what differs from the commit (others may be
     # editing it while this runs), and see afterwards whether it changed during the run.
     src_dirs = ["python/plait", "java/src/main", "cpp"]
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", *src_dirs], cwd=ROOT,
-                           capture_output=True, text=True).stdout.splitlines()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", *src_dirs], cwd=ROOT, capture_output=True, text=True
+    ).stdout.splitlines()
 
     def newest() -> float:
-        return max((f.stat().st_mtime for d in src_dirs for f in (ROOT / d).rglob("*")
-                    if f.suffix in (".py", ".java", ".cc", ".h") and f.is_file()),
-                   default=0.0)
+        return max(
+            (
+                f.stat().st_mtime
+                for d in src_dirs
+                for f in (ROOT / d).rglob("*")
+                if f.suffix in (".py", ".java", ".cc", ".h") and f.is_file()
+            ),
+            default=0.0,
+        )
 
     newest_before = newest()
     build(sys.executable)
     ray_py = None if ns.no_ray else find_ray_python(ns.ray_python)
     if not ns.no_ray and ray_py is None:
-        print("Ray was not found ($PLAIT_BENCH_RAY_PYTHON, .venv-ray/bin/python; "
-              "bench/setup_ray.sh installs it): plait alone.", flush=True)
+        print(
+            "Ray was not found ($PLAIT_BENCH_RAY_PYTHON, .venv-ray/bin/python; "
+            "bench/setup_ray.sh installs it): plait alone.",
+            flush=True,
+        )
     common = ["--num-cpus", str(ns.num_cpus), "--arrow-mb", str(ns.arrow_mb)] + (
-        ["--quick"] if ns.quick else [])
+        ["--quick"] if ns.quick else []
+    )
     wall0 = time.perf_counter()
     parts: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="plait-crosslang-") as tmp:
@@ -666,11 +848,23 @@ def main(argv: list[str] | None = None) -> int:
         if ns.plait_rev:
             plait_src, commit = export_rev(ns.plait_rev, work / "plait-src")
             dirty = []
-            print(f"== plait: python/plait and java/ as of {ns.plait_rev} ({commit[:10]})",
-                  flush=True)
-        rc, _, took = run_part("plait", [sys.executable, __file__, "--part", "plait",
-                                            "--part-out", str(work / "plait.json"), *common],
-                                  _plait_env(plait_src), work)
+            print(
+                f"== plait: python/plait and java/ as of {ns.plait_rev} ({commit[:10]})", flush=True
+            )
+        rc, _, took = run_part(
+            "plait",
+            [
+                sys.executable,
+                __file__,
+                "--part",
+                "plait",
+                "--part-out",
+                str(work / "plait.json"),
+                *common,
+            ],
+            _plait_env(plait_src),
+            work,
+        )
         if (work / "plait.json").exists():
             parts["plait"] = json.loads((work / "plait.json").read_text())
             parts["plait"]["wall_s"] = took
@@ -678,18 +872,44 @@ def main(argv: list[str] | None = None) -> int:
         cp = os.pathsep.join([str(JAVA_JAR), str(PYFNS)])
         sampler = Sampler()
         rc, out, took = run_part(
-            "java driver", [sys.executable, "-m", "plait._cli", "java", "-cp", cp,
-                            "io.plait.bench.CrossLangBench", str(sz["batch"]),
-                            str(sz["runs"]), str(sz["sync"]), str(sz["run_ms"])], _plait_env(plait_src), work,
-            sampler)
+            "java driver",
+            [
+                sys.executable,
+                "-m",
+                "plait._cli",
+                "java",
+                "-cp",
+                cp,
+                "io.plait.bench.CrossLangBench",
+                str(sz["batch"]),
+                str(sz["runs"]),
+                str(sz["sync"]),
+                str(sz["run_ms"]),
+            ],
+            _plait_env(plait_src),
+            work,
+            sampler,
+        )
         jrows = java_rows(out, sampler)
         for r in jrows:
             r["system"] = "plait"
         parts["java"] = {"rows": jrows, "wall_s": took, "exit": rc}
         if ray_py is not None:
             wait_quiet(max_s=5.0)
-            rc, _, took = run_part("ray", [ray_py[0], __file__, "--part", "ray", "--part-out",
-                                           str(work / "ray.json"), *common], _ray_env(), work)
+            rc, _, took = run_part(
+                "ray",
+                [
+                    ray_py[0],
+                    __file__,
+                    "--part",
+                    "ray",
+                    "--part-out",
+                    str(work / "ray.json"),
+                    *common,
+                ],
+                _ray_env(),
+                work,
+            )
             if (work / "ray.json").exists():
                 parts["ray"] = json.loads((work / "ray.json").read_text())
                 parts["ray"]["wall_s"] = took
@@ -699,10 +919,12 @@ def main(argv: list[str] | None = None) -> int:
     plait_rows = parts.get("plait", {}).get("rows", []) + parts["java"]["rows"]
     ray_rows = parts.get("ray", {}).get("rows", [])
     print()
-    print(f"plait {commit[:10]} vs "
-          + (f"ray {parts['ray']['version']}" if "ray" in parts else "no Ray")
-          + f"; {ns.num_cpus}-CPU cluster; async: batches of {sz['batch']}, mean ± std of "
-          f"{sz['runs']} runs of ≥ {sz['run_ms']} ms; sync: {sz['sync']} calls one at a time")
+    print(
+        f"plait {commit[:10]} vs "
+        + (f"ray {parts['ray']['version']}" if "ray" in parts else "no Ray")
+        + f"; {ns.num_cpus}-CPU cluster; async: batches of {sz['batch']}, mean ± std of "
+        f"{sz['runs']} runs of ≥ {sz['run_ms']} ms; sync: {sz['sync']} calls one at a time"
+    )
     table = calls_table(plait_rows, ray_rows, ns.markdown)
     print()
     arrow_rows = parts.get("plait", {}).get("arrow", []) + parts.get("ray", {}).get("arrow", [])
@@ -710,29 +932,47 @@ def main(argv: list[str] | None = None) -> int:
     every = [*plait_rows, *ray_rows, *arrow_rows]
     noisy = [r for r in every if r.get("foreign_cores", 0.0) > NOISY_CORES]
     if noisy:
-        print(f"† other processes used over {NOISY_CORES} cores while this row ran "
-              f"(max {max(r['foreign_cores'] for r in noisy):.2f}): likely low.")
+        print(
+            f"† other processes used over {NOISY_CORES} cores while this row ran "
+            f"(max {max(r['foreign_cores'] for r in noisy):.2f}): likely low."
+        )
     if "ray" in parts:
         j = parts["ray"]["java"]
-        print("\nRay Python→Java: " + (
-            f"works (ray_dist.jar {j.get('ray_dist_jar')}; first call "
-            f"{j.get('first_call_s', 0):.1f} s, a Java worker starting)" if j.get("works")
-            else f"does not work here: {j.get('error', '?')[:1500]}"))
+        print(
+            "\nRay Python→Java: "
+            + (
+                f"works (ray_dist.jar {j.get('ray_dist_jar')}; first call "
+                f"{j.get('first_call_s', 0):.1f} s, a Java worker starting)"
+                if j.get("works")
+                else f"does not work here: {j.get('error', '?')[:1500]}"
+            )
+        )
     if dirty:
-        print(f"\nmeasured the working tree, which differs from {commit[:10]} in: "
-              + ", ".join(d[3:] for d in dirty))
+        print(
+            f"\nmeasured the working tree, which differs from {commit[:10]} in: "
+            + ", ".join(d[3:] for d in dirty)
+        )
     if changed:
-        print("WARNING: files under " + ", ".join(src_dirs) + " changed during the run; "
-              "the numbers may mix two versions. Run it again.")
+        print(
+            "WARNING: files under " + ", ".join(src_dirs) + " changed during the run; "
+            "the numbers may mix two versions. Run it again."
+        )
     print(f"\ntotal wall time {wall_s:.0f} s")
     if ns.json:
-        result = {"date": started.isoformat(timespec="seconds"), "machine": _machine(),
-                  "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-                  "commit": commit, "dirty": dirty, "changed_during_run": changed,
-                  "sizes": sz, "wall_s": wall_s, "parts": parts,
-                  "ray_python": ray_py, "table": table,
-                  "max_foreign_cores": max((r.get("foreign_cores", 0.0) for r in every),
-                                           default=0.0)}
+        result = {
+            "date": started.isoformat(timespec="seconds"),
+            "machine": _machine(),
+            "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+            "commit": commit,
+            "dirty": dirty,
+            "changed_during_run": changed,
+            "sizes": sz,
+            "wall_s": wall_s,
+            "parts": parts,
+            "ray_python": ray_py,
+            "table": table,
+            "max_foreign_cores": max((r.get("foreign_cores", 0.0) for r in every), default=0.0),
+        }
         Path(ns.json).write_text(compact_json(result))
         print(f"wrote {ns.json}")
     return 0 if "plait" in parts else 1

@@ -6,6 +6,7 @@ Reads py-spy's collapsed-stack output (`py-spy record -f raw --subprocesses`), n
 process by its role (driver, gcs, raylet, worker PID) and prints, per process, the share
 of samples and the functions with the most self and total (inclusive) samples.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,9 @@ _PROC = re.compile(r'^process (\d+):"(.*)"$')
 
 
 def role(desc: str, pid: str) -> str:
-    if "plait._raylet" in desc:
+    if "plait._services.raylet" in desc:
         return f"raylet {pid}"
-    if "plait._gcs" in desc:
+    if "plait._services.gcs" in desc:
         return f"gcs {pid}"
     if "plait._worker_main" in desc:
         return f"worker {pid}"

@@ -13,6 +13,7 @@ process under the interpreter that has the system installed:
 and prints one table: row, plait ops/s, Ray ops/s, plait/Ray. Without Ray it prints the
 plait numbers alone and says so. Ray is only the yardstick, never a plait dependency.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,13 @@ def ray_version(python: str) -> str | None:
     if not python or not Path(python).exists():
         return None
     try:
-        out = subprocess.run([python, "-c", "import ray; print(ray.__version__)"],
-                             capture_output=True, text=True, timeout=60,
-                             env=_ray_env())
+        out = subprocess.run(
+            [python, "-c", "import ray; print(ray.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_ray_env(),
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:
@@ -52,11 +57,15 @@ def ray_version(python: str) -> str | None:
 
 def find_ray_python(explicit: str | None) -> tuple[str, str] | None:
     """(interpreter, ray version) of the first candidate that has Ray."""
-    candidates = [explicit] if explicit else [
-        os.environ.get("PLAIT_BENCH_RAY_PYTHON", ""),
-        str(ROOT / ".venv-ray" / "bin" / "python"),
-        sys.executable,
-    ]
+    candidates = (
+        [explicit]
+        if explicit
+        else [
+            os.environ.get("PLAIT_BENCH_RAY_PYTHON", ""),
+            str(ROOT / ".venv-ray" / "bin" / "python"),
+            sys.executable,
+        ]
+    )
     for c in candidates:
         if c:
             v = ray_version(c)
@@ -89,30 +98,37 @@ sys.meta_path[:] = [f for f in sys.meta_path
 
 def export_rev(rev: str, dest: Path) -> tuple[Path, str]:
     """Export python/plait at a git revision into dest; (source dir, full commit)."""
-    commit = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     dest.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", commit, "python/plait"], cwd=ROOT,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", commit, "python/plait"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     (dest / "python" / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     return dest / "python", commit
 
 
-def run_system(system: str, python: str, env: dict[str, str], passthrough: list[str],
-               workdir: Path) -> dict[str, Any] | None:
+def run_system(
+    system: str, python: str, env: dict[str, str], passthrough: list[str], workdir: Path
+) -> dict[str, Any] | None:
     """Run the workloads on one system; its results, or None when the run failed."""
     out_json = workdir / f"{system}.json"
     log = workdir / f"{system}.log"
-    cmd = [python, str(WORKLOADS), "--system", system, "--json-out", str(out_json),
-           *passthrough]
+    cmd = [python, str(WORKLOADS), "--system", system, "--json-out", str(out_json), *passthrough]
     print(f"== {system}: {shlex.join(cmd)}", flush=True)
     start = time.perf_counter()
     with open(log, "w") as errf:
         # Rows stream to our stdout as they finish; the systems' own chatter (log lines
         # from raylets and workers) goes to the log file.
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True,
-                                env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=errf, text=True, env=env, cwd=ROOT
+        )
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
@@ -124,8 +140,11 @@ def run_system(system: str, python: str, env: dict[str, str], passthrough: list[
     took = time.perf_counter() - start
     if not out_json.exists():
         tail = log.read_text(errors="replace").splitlines()[-20:]
-        print(f"== {system}: FAILED after {took:.0f} s (exit {proc.returncode}); "
-              f"last lines of {log}:\n" + "\n".join("   " + t for t in tail), flush=True)
+        print(
+            f"== {system}: FAILED after {took:.0f} s (exit {proc.returncode}); "
+            f"last lines of {log}:\n" + "\n".join("   " + t for t in tail),
+            flush=True,
+        )
         return None
     print(f"== {system}: done in {took:.0f} s", flush=True)
     data: dict[str, Any] = json.loads(out_json.read_text())
@@ -135,17 +154,23 @@ def run_system(system: str, python: str, env: dict[str, str], passthrough: list[
 
 def source_state() -> dict[str, Any]:
     """Which plait was measured: the commit, and files under python/plait that differ."""
+
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=30).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30
+            ).stdout.strip()
         except (OSError, subprocess.TimeoutExpired):
             return ""
-    newest = max((f.stat().st_mtime for f in (ROOT / "python" / "plait").rglob("*.py")),
-                 default=0.0)
-    return {"commit": git("rev-parse", "HEAD"),
-            "dirty": git("status", "--porcelain", "--", "python/plait").splitlines(),
-            "newest_source_mtime": newest}
+
+    newest = max(
+        (f.stat().st_mtime for f in (ROOT / "python" / "plait").rglob("*.py")), default=0.0
+    )
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": git("status", "--porcelain", "--", "python/plait").splitlines(),
+        "newest_source_mtime": newest,
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -161,9 +186,13 @@ def machine() -> dict[str, Any]:
         mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         mem_gib = 0.0
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
-            "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
 
 
 NOISY_CORES = 0.2  # rows timed while other processes used more than this get a mark
@@ -178,11 +207,12 @@ def _fmt(row: dict[str, Any] | None) -> str:
     return f"{row['mean']:.1f} ± {row['std']:.1f}{mark}"
 
 
-def table(plait: dict[str, Any] | None, ray: dict[str, Any] | None
-          ) -> list[dict[str, Any]]:
+def table(plait: dict[str, Any] | None, ray: dict[str, Any] | None) -> list[dict[str, Any]]:
     """One entry per row: name, both results and plait/Ray."""
-    by_sys = {k: {r["name"]: r for r in (d or {}).get("rows", [])}
-              for k, d in (("plait", plait), ("ray", ray))}
+    by_sys = {
+        k: {r["name"]: r for r in (d or {}).get("rows", [])}
+        for k, d in (("plait", plait), ("ray", ray))
+    }
     names = list(by_sys["plait"]) + [n for n in by_sys["ray"] if n not in by_sys["plait"]]
     out = []
     for n in names:
@@ -209,13 +239,19 @@ def print_table(rows: list[dict[str, Any]], with_ray: bool, markdown: bool) -> N
             print("| " + " | ".join(cells) + " |")
         return
     widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                     for i, (h, w) in enumerate(zip(head, widths)))
+    line = "  ".join(
+        h.ljust(w) if i == 0 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(head, widths, strict=False))
+    )
     print(line)
     print("-" * len(line))
     for cells in body:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(cells, widths))))
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+            )
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,14 +260,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plait-only", action="store_true", help="do not run Ray")
     p.add_argument("--json", default="", metavar="OUT", help="write all results to OUT")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    p.add_argument("--ray-python", default=None,
-                   help="interpreter with Ray installed (default: see the module doc)")
+    p.add_argument(
+        "--ray-python",
+        default=None,
+        help="interpreter with Ray installed (default: see the module doc)",
+    )
     p.add_argument("--num-cpus", type=int, default=2, help="cluster CPUs (default 2)")
-    p.add_argument("--plait-rev", default=None, metavar="REV",
-                   help="benchmark plait as committed at this git revision (e.g. HEAD) "
-                        "instead of the working tree, which others may be editing")
-    p.add_argument("--quick", action="store_true",
-                   help="shorter timing windows (a smoke test; numbers are noisier)")
+    p.add_argument(
+        "--plait-rev",
+        default=None,
+        metavar="REV",
+        help="benchmark plait as committed at this git revision (e.g. HEAD) "
+        "instead of the working tree, which others may be editing",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="shorter timing windows (a smoke test; numbers are noisier)",
+    )
     ns = p.parse_args(argv)
 
     passthrough = ["--num-cpus", str(ns.num_cpus)]
@@ -245,10 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     if not ns.plait_only:
         ray_py = find_ray_python(ns.ray_python)
         if ray_py is None:
-            tried = (ns.ray_python if ns.ray_python else
-                     "$PLAIT_BENCH_RAY_PYTHON, .venv-ray/bin/python, this interpreter")
-            ray_note = (f"Ray was not found (tried {tried}); run bench/setup_ray.sh to "
-                        "install it. Benchmarking plait alone.")
+            tried = (
+                ns.ray_python
+                if ns.ray_python
+                else "$PLAIT_BENCH_RAY_PYTHON, .venv-ray/bin/python, this interpreter"
+            )
+            ray_note = (
+                f"Ray was not found (tried {tried}); run bench/setup_ray.sh to "
+                "install it. Benchmarking plait alone."
+            )
             print(ray_note, flush=True)
         else:
             ray_note = f"ray {ray_py[1]} ({ray_py[0]})"
@@ -263,38 +314,54 @@ def main(argv: list[str] | None = None) -> int:
             plait_src, src["commit"] = export_rev(ns.plait_rev, workdir / "plait-src")
             src.update(rev=ns.plait_rev, dirty=[])
             print(f"== plait: python/plait as of {ns.plait_rev} ({src['commit'][:12]})")
-        plait = run_system("plait", sys.executable, _plait_env(plait_src), passthrough,
-                           workdir)
+        plait = run_system("plait", sys.executable, _plait_env(plait_src), passthrough, workdir)
         ray = None
         if ray_py is not None:
             ray = run_system("ray", ray_py[0], _ray_env(), passthrough, workdir)
     wall_s = time.perf_counter() - wall0
-    if (not ns.plait_rev
-            and source_state()["newest_source_mtime"] != src["newest_source_mtime"]):
-        print("WARNING: files under python/plait changed during the run; the plait numbers "
-              "may mix two versions. Run it again.", flush=True)
+    if not ns.plait_rev and source_state()["newest_source_mtime"] != src["newest_source_mtime"]:
+        print(
+            "WARNING: files under python/plait changed during the run; the plait numbers "
+            "may mix two versions. Run it again.",
+            flush=True,
+        )
         src["changed_during_run"] = True
 
     rows = table(plait, ray)
     print()
-    versus = f"ray {ray['version']}" if ray is not None else "Ray: " + (
-        "not requested" if ns.plait_only else "not found" if ray_py is None else "failed")
-    print(f"plait {plait['version'] if plait else '(failed)'} vs {versus}; "
-          f"{ns.num_cpus}-CPU cluster; ops/s as mean ± std of "
-          f"{(plait or ray or {}).get('timing', {}).get('runs', '?')} timed runs")
+    versus = (
+        f"ray {ray['version']}"
+        if ray is not None
+        else "Ray: "
+        + ("not requested" if ns.plait_only else "not found" if ray_py is None else "failed")
+    )
+    print(
+        f"plait {plait['version'] if plait else '(failed)'} vs {versus}; "
+        f"{ns.num_cpus}-CPU cluster; ops/s as mean ± std of "
+        f"{(plait or ray or {}).get('timing', {}).get('runs', '?')} timed runs"
+    )
     print_table(rows, ray is not None, ns.markdown)
     if any(_fmt(r[k]).endswith("†") for r in rows for k in ("plait", "ray")):
-        print(f"† other processes on the machine used over {NOISY_CORES} cores while this "
-              "row was timed (even after one re-run): the number is likely low.")
+        print(
+            f"† other processes on the machine used over {NOISY_CORES} cores while this "
+            "row was timed (even after one re-run): the number is likely low."
+        )
     if ray is None and not ns.plait_only:
         print(f"\n{ray_note}")
     print(f"\ntotal wall time {wall_s:.0f} s")
 
     if ns.json:
-        result = {"date": started.isoformat(timespec="seconds"), "machine": machine(),
-                  "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-                  "plait_source": src, "wall_s": wall_s,
-                  "ray": ray_note, "plait_run": plait, "ray_run": ray, "table": rows}
+        result = {
+            "date": started.isoformat(timespec="seconds"),
+            "machine": machine(),
+            "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+            "plait_source": src,
+            "wall_s": wall_s,
+            "ray": ray_note,
+            "plait_run": plait,
+            "ray_run": ray,
+            "table": rows,
+        }
         Path(ns.json).write_text(json.dumps(result, indent=1) + "\n")
         print(f"\nwrote {ns.json}")
     return 0 if plait is not None else 1

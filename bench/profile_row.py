@@ -14,6 +14,7 @@ Every plait process descends from this one, so a profiler can watch them all too
 Run it under the interpreter that has the system (.venv for plait, .venv-ray for Ray).
 Linux only (reads /proc).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,15 @@ def role(pid: int, cmd: str) -> str:
     """A short name for a process of either system."""
     if pid == os.getpid():
         return "driver"
-    for needle, name in (("plait._raylet", "raylet"), ("plait._gcs", "gcs"),
-                         ("plait._worker_main", "worker"), ("gcs_server", "gcs"),
-                         ("/raylet", "raylet"), ("ray::", "worker"),
-                         ("default_worker.py", "worker")):
+    for needle, name in (
+        ("plait._services.raylet", "raylet"),
+        ("plait._services.gcs", "gcs"),
+        ("plait._worker_main", "worker"),
+        ("gcs_server", "gcs"),
+        ("/raylet", "raylet"),
+        ("ray::", "worker"),
+        ("default_worker.py", "worker"),
+    ):
         if needle in cmd:
             return name
     first = cmd.split()[0:2]
@@ -57,6 +63,7 @@ def main() -> int:
     row = rows[0]
     # Never hang a profiling session: a stuck call ends the run with a traceback.
     import faulthandler
+
     faulthandler.dump_traceback_later(ns.seconds + 120, exit=True)
     kwargs = {"include_dashboard": False} if ns.system == "ray" else {}
     w.ray.init(num_cpus=2, **kwargs)
@@ -83,12 +90,15 @@ def main() -> int:
             acc[0] += u - u0
             acc[1] += sy - s0
         total = sum(u + sy for u, sy in by_role.values())
-        print(f"  CPU: {total / took:.2f} cores busy on average; CPU per op "
-              "(user + system = total):")
+        print(
+            f"  CPU: {total / took:.2f} cores busy on average; CPU per op (user + system = total):"
+        )
         for r, (u, sy) in sorted(by_role.items(), key=lambda kv: -sum(kv[1])):
             if u + sy > 0:
-                print(f"    {r:24s} {1e6 * u / ops:9.1f} + {1e6 * sy / ops:9.1f} = "
-                      f"{1e6 * (u + sy) / ops:9.1f} us/op  ({(u + sy) / took:.2f} cores)")
+                print(
+                    f"    {r:24s} {1e6 * u / ops:9.1f} + {1e6 * sy / ops:9.1f} = "
+                    f"{1e6 * (u + sy) / ops:9.1f} us/op  ({(u + sy) / took:.2f} cores)"
+                )
         print(f"    {'all processes':24s} {'':25s} {1e6 * total / ops:9.1f} us/op")
         for a in actors:
             w.ray.kill(a)

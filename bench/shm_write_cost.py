@@ -3,11 +3,12 @@
     python bench/shm_write_cost.py [--mb 80] [--repeat 10]
 
 plait's store writes each large object into a new file (until 292201a: ftruncate +
-posix_fallocate + mmap + copy, python/plait/_object_store/client.py:write_object; since:
+posix_fallocate + mmap + copy, python/plait/_transport/store_client.py:write_object; since:
 write(2), write_object_parts) and the raylet unlinks the file when the object is freed;
 Ray's plasma store copies into one region mapped once. This times those steps apart, so the "put gigabytes" rows of
 bench/microbenchmark.py can be read: copying is cheap, fresh pages are not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,10 @@ def measure(name: str, fn: Callable[[], None], repeat: int, mb: int) -> None:
     user = (r1.ru_utime - r0.ru_utime) / repeat
     system = (r1.ru_stime - r0.ru_stime) / repeat
     faults = (r1.ru_minflt - r0.ru_minflt) / repeat
-    print(f"  {name:46s} {1e3 * took:7.1f} ms  (user {1e3 * user:6.1f}, system "
-          f"{1e3 * system:6.1f}; {faults:7.0f} page faults)  = {mb / 1024 / took:5.2f} GB/s")
+    print(
+        f"  {name:46s} {1e3 * took:7.1f} ms  (user {1e3 * user:6.1f}, system "
+        f"{1e3 * system:6.1f}; {faults:7.0f} page faults)  = {mb / 1024 / took:5.2f} GB/s"
+    )
 
 
 def main() -> int:
@@ -77,7 +80,7 @@ def run(size: int, data: memoryview, path: str, repeat: int, mb: int) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         view = data
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.close(fd)
         os.unlink(path)
 
@@ -95,8 +98,10 @@ def run(size: int, data: memoryview, path: str, repeat: int, mb: int) -> None:
         t = time.perf_counter()
         os.unlink(path)
         unlink_times.append(time.perf_counter() - t)
-    print(f"  {'  of which unlink (the raylet, on free)':46s} "
-          f"{1e3 * sum(unlink_times) / repeat:7.1f} ms")
+    print(
+        f"  {'  of which unlink (the raylet, on free)':46s} "
+        f"{1e3 * sum(unlink_times) / repeat:7.1f} ms"
+    )
 
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     os.ftruncate(fd, size)
@@ -112,8 +117,12 @@ def run(size: int, data: memoryview, path: str, repeat: int, mb: int) -> None:
     measure("recycled file, new mapping", recycled, repeat, mb)
     populate = getattr(mmap, "MAP_POPULATE", 0)
     if populate:
-        measure("recycled file, new mapping + MAP_POPULATE",
-                lambda: recycled(mmap.MAP_SHARED | populate), repeat, mb)
+        measure(
+            "recycled file, new mapping + MAP_POPULATE",
+            lambda: recycled(mmap.MAP_SHARED | populate),
+            repeat,
+            mb,
+        )
     arena = mmap.mmap(fd, size, mmap.MAP_SHARED | populate, mmap.PROT_READ | mmap.PROT_WRITE)
     arena_view = memoryview(arena)
 

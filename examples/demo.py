@@ -4,6 +4,7 @@ Starts a local cluster (a GCS and a raylet as separate processes, Python workers
 the raylet), then runs tasks, an actor, a zero-copy Arrow table through the shared-memory
 object store, and shows a remote error caught as its own type.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -50,16 +51,32 @@ def java_service_drives_python_actor(gcs_address: str) -> None:
     here = Path(__file__).resolve().parent
     jar = here.parent / "build" / "java-examples" / "plait-examples.jar"
     print("\n-- a Java service (plait java) drives a Python actor on this cluster --")
-    out = subprocess.run([sys.executable, "-m", "plait._cli", "java", "--address", gcs_address,
-                          "-cp", str(jar), "io.plait.examples.ModelService"],
-                         cwd=here, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plait._cli",
+            "java",
+            "--address",
+            gcs_address,
+            "-cp",
+            str(jar),
+            "io.plait.examples.ModelService",
+        ],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     print(out.stdout.rstrip())
     if out.returncode != 0:
         raise SystemExit(f"the Java service failed:\n{out.stderr[-3000:]}")
 
     # And the other way: Python calls the JDK and keeps a Java object as an actor.
-    print("java.lang.Math.max(3, 7) from Python:",
-          ray.get(plait.java_function("java.lang.Math", "max").remote(3, 7)))
+    print(
+        "java.lang.Math.max(3, 7) from Python:",
+        ray.get(plait.java_function("java.lang.Math", "max").remote(3, 7)),
+    )
     names = plait.java_actor_class("java.util.ArrayList").remote()
     ray.get([names.add.remote(n) for n in ("ada", "grace")])
     print("a java.util.ArrayList actor holds", ray.get(names.size.remote()), "names")
@@ -77,8 +94,10 @@ def python_drives_cpp_kernel() -> None:
     ref = ray.put(table)  # 16 MB into the store once
     saxpy = plait.cpp_function("saxpy")
     out = ray.get(saxpy.remote(2.0, ref))
-    print(f"saxpy(2.0, table) in C++: {out.num_rows:,} rows, y[:4] = "
-          f"{out.column('y').to_numpy()[:4].tolist()}")
+    print(
+        f"saxpy(2.0, table) in C++: {out.num_rows:,} rows, y[:4] = "
+        f"{out.column('y').to_numpy()[:4].tolist()}"
+    )
     counter = plait.cpp_actor_class("Counter").remote(10)
     print("C++ Counter actor:", ray.get([counter.add.remote(1), counter.add.remote(5)]))
     try:
@@ -91,8 +110,10 @@ def python_drives_cpp_kernel() -> None:
 def main() -> None:
     t0 = time.monotonic()
     info = ray.init(num_cpus=2)
-    print(f"cluster up in {time.monotonic() - t0:.2f}s: GCS at {info['gcs_address']}, "
-          f"resources {ray.cluster_resources()}")
+    print(
+        f"cluster up in {time.monotonic() - t0:.2f}s: GCS at {info['gcs_address']}, "
+        f"resources {ray.cluster_resources()}"
+    )
 
     print("squares:", ray.get([square.remote(i) for i in range(10)]))
 

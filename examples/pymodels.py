@@ -1,4 +1,5 @@
 """Python actors that the Java example service drives (see ModelService.java)."""
+
 from __future__ import annotations
 
 

@@ -7,6 +7,7 @@ The only writer of that file. Each case is a value in the language-neutral JSON 
 encode to the same bytes, decode-only cases (Arrow) must still decode to their value, and
 reject cases must still be rejected.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 
-from plait._codec import DeserializationError, deserialize, serialize  # noqa: E402
-from plait._codec import _decoder  # noqa: E402
-from plait._codec._neutral import float_desc, from_neutral, to_neutral  # noqa: E402
+from plait._format import (  # noqa: E402
+    DeserializationError,
+    _decoder,  # noqa: E402
+    deserialize,
+    serialize,
+)
+from plait._format._neutral import float_desc, from_neutral, to_neutral  # noqa: E402
 
 OUT = ROOT / "conformance-tests" / "golden" / "values.json"
 Desc = dict[str, Any]
@@ -60,8 +65,12 @@ def mapping(*entries: tuple[Desc, Desc]) -> Desc:
     return {"type": "map", "entries": [[k, v] for k, v in entries]}
 
 
-OWNER = {"node_id": "5f0c2a9e1b7d4c3a", "ip": "10.0.0.7", "port": 41523,
-         "worker_id": "00112233445566778899aabbccddeeff"}
+OWNER = {
+    "node_id": "5f0c2a9e1b7d4c3a",
+    "ip": "10.0.0.7",
+    "port": 41523,
+    "worker_id": "00112233445566778899aabbccddeeff",
+}
 
 
 def object_ref(object_id: str, owner: dict[str, Any] = OWNER) -> Desc:
@@ -72,11 +81,23 @@ def tensor(dtype: str, shape: list[int], data: list[Any]) -> Desc:
     return {"type": "tensor", "dtype": dtype, "shape": shape, "data": data}
 
 
-def error(type_name: str, message: str, language: str, stack: str,
-          cause: Desc | None = None, python_pickle: bytes | None = None) -> Desc:
-    return {"type": "error", "type_name": type_name, "message": message,
-            "language": language, "stack": stack, "cause": cause,
-            "python_pickle": None if python_pickle is None else python_pickle.hex()}
+def error(
+    type_name: str,
+    message: str,
+    language: str,
+    stack: str,
+    cause: Desc | None = None,
+    python_pickle: bytes | None = None,
+) -> Desc:
+    return {
+        "type": "error",
+        "type_name": type_name,
+        "message": message,
+        "language": language,
+        "stack": stack,
+        "cause": cause,
+        "python_pickle": None if python_pickle is None else python_pickle.hex(),
+    }
 
 
 def python_only(python_type: str, python_repr: str) -> Desc:
@@ -90,36 +111,48 @@ BYTES_CASES: list[Case] = [
     ("nil", "msgpack nil", nil()),
     ("true", "msgpack true", boolean(True)),
     ("false", "msgpack false", boolean(False)),
-    *[(f"int_{name}", f"integer {v}: {form}", integer(v)) for name, v, form in [
-        ("0", 0, "positive fixint"),
-        ("127", 127, "largest positive fixint"),
-        ("128", 128, "uint8 (positive values use the uint family)"),
-        ("255", 255, "largest uint8"),
-        ("256", 256, "uint16"),
-        ("65535", 65535, "largest uint16"),
-        ("65536", 65536, "uint32"),
-        ("4294967295", 4294967295, "largest uint32"),
-        ("4294967296", 4294967296, "uint64"),
-        ("int64_max", (1 << 63) - 1, "int64 max, as uint64"),
-        ("2pow63", 1 << 63, "int64 max + 1: only uint64 holds it"),
-        ("uint64_max", (1 << 64) - 1, "uint64 max"),
-        ("minus1", -1, "negative fixint"),
-        ("minus32", -32, "smallest negative fixint"),
-        ("minus33", -33, "int8"),
-        ("minus128", -128, "smallest int8"),
-        ("minus129", -129, "int16"),
-        ("minus32768", -32768, "smallest int16"),
-        ("minus32769", -32769, "int32"),
-        ("minus2pow31", -(1 << 31), "smallest int32"),
-        ("minus2pow31_minus1", -(1 << 31) - 1, "int64"),
-        ("int64_min", -(1 << 63), "int64 min"),
-    ]],
-    *[(f"float_{name}", f"float64 {v!r}: always float64 (0xcb), never float32",
-       float_desc(v)) for name, v in [
-        ("0", 0.0), ("minus0", -0.0), ("1_5", 1.5), ("minus2_25", -2.25), ("1e300", 1e300),
-        ("denormal_min", 5e-324), ("nan", float("nan")), ("inf", float("inf")),
-        ("minus_inf", float("-inf")), ("integral", 3.0),
-    ]],
+    *[
+        (f"int_{name}", f"integer {v}: {form}", integer(v))
+        for name, v, form in [
+            ("0", 0, "positive fixint"),
+            ("127", 127, "largest positive fixint"),
+            ("128", 128, "uint8 (positive values use the uint family)"),
+            ("255", 255, "largest uint8"),
+            ("256", 256, "uint16"),
+            ("65535", 65535, "largest uint16"),
+            ("65536", 65536, "uint32"),
+            ("4294967295", 4294967295, "largest uint32"),
+            ("4294967296", 4294967296, "uint64"),
+            ("int64_max", (1 << 63) - 1, "int64 max, as uint64"),
+            ("2pow63", 1 << 63, "int64 max + 1: only uint64 holds it"),
+            ("uint64_max", (1 << 64) - 1, "uint64 max"),
+            ("minus1", -1, "negative fixint"),
+            ("minus32", -32, "smallest negative fixint"),
+            ("minus33", -33, "int8"),
+            ("minus128", -128, "smallest int8"),
+            ("minus129", -129, "int16"),
+            ("minus32768", -32768, "smallest int16"),
+            ("minus32769", -32769, "int32"),
+            ("minus2pow31", -(1 << 31), "smallest int32"),
+            ("minus2pow31_minus1", -(1 << 31) - 1, "int64"),
+            ("int64_min", -(1 << 63), "int64 min"),
+        ]
+    ],
+    *[
+        (f"float_{name}", f"float64 {v!r}: always float64 (0xcb), never float32", float_desc(v))
+        for name, v in [
+            ("0", 0.0),
+            ("minus0", -0.0),
+            ("1_5", 1.5),
+            ("minus2_25", -2.25),
+            ("1e300", 1e300),
+            ("denormal_min", 5e-324),
+            ("nan", float("nan")),
+            ("inf", float("inf")),
+            ("minus_inf", float("-inf")),
+            ("integral", 3.0),
+        ]
+    ],
     ("str_empty", "empty str", string("")),
     ("str_ascii", "fixstr", string("hello")),
     ("str_unicode", "UTF-8: 2, 3 and 4-byte sequences", string("h\u00e9llo \u2713 \U0001f389")),
@@ -130,78 +163,161 @@ BYTES_CASES: list[Case] = [
     ("bin_small", "bin8", binary(bytes([0, 1, 2, 255]))),
     ("bin_256", "256 bytes: bin16", binary(bytes(range(256)))),
     ("array_empty", "empty array", array()),
-    ("array_mixed", "array of mixed types", array(integer(1), string("a"), nil(),
-                                                   boolean(True), float_desc(0.5))),
+    (
+        "array_mixed",
+        "array of mixed types",
+        array(integer(1), string("a"), nil(), boolean(True), float_desc(0.5)),
+    ),
     ("array_15", "15 items: largest fixarray", array(*[integer(i) for i in range(15)])),
     ("array_16", "16 items: array16", array(*[integer(i) for i in range(16)])),
     ("array_nested", "nested arrays", array(array(), array(array(integer(-1))))),
     ("map_empty", "empty map", mapping()),
-    ("map_str_keys", "map with str keys, insertion order kept",
-     mapping((string("b"), integer(1)), (string("a"), array(boolean(True))))),
-    ("map_any_keys", "map keys of any type (int, nil, float, bin, bool)",
-     mapping((integer(1), string("one")), (nil(), boolean(False)),
-             (float_desc(2.5), string("x")), (binary(b"k"), integer(-7)),
-             (boolean(False), nil()))),
-    ("map_16", "16 entries: map16",
-     mapping(*[(string(f"k{i:02d}"), integer(i)) for i in range(16)])),
-    ("map_nested", "nested maps and arrays",
-     mapping((string("outer"), mapping((string("inner"), array(integer(1), mapping())))))),
+    (
+        "map_str_keys",
+        "map with str keys, insertion order kept",
+        mapping((string("b"), integer(1)), (string("a"), array(boolean(True)))),
+    ),
+    (
+        "map_any_keys",
+        "map keys of any type (int, nil, float, bin, bool)",
+        mapping(
+            (integer(1), string("one")),
+            (nil(), boolean(False)),
+            (float_desc(2.5), string("x")),
+            (binary(b"k"), integer(-7)),
+            (boolean(False), nil()),
+        ),
+    ),
+    (
+        "map_16",
+        "16 entries: map16",
+        mapping(*[(string(f"k{i:02d}"), integer(i)) for i in range(16)]),
+    ),
+    (
+        "map_nested",
+        "nested maps and arrays",
+        mapping((string("outer"), mapping((string("inner"), array(integer(1), mapping()))))),
+    ),
     ("tuple_empty", "empty tuple: ext 7 with payload [] (fixext1)", tup()),
-    ("tuple_pair", "tuple ext; other languages read it as an array",
-     tup(integer(1), string("a"))),
-    ("tuple_nested", "tuple inside tuple, and a tuple as a map key",
-     mapping((tup(integer(1), integer(2)), tup(tup(), string("pair"))))),
-    ("object_ref", "ObjectRef ext (header flag 0x01)",
-     object_ref("0102030405060708090a0b0c0d0e0f1000000001")),
-    ("object_refs_nested", "refs in an array and a map; same owner twice",
-     array(object_ref("a0" * 16 + "00000001"),
-           mapping((string("r"), object_ref("b1" * 16 + "00000002",
-                                            {"node_id": "", "ip": "::1", "port": 0,
-                                             "worker_id": ""}))))),
-    ("actor_handle", "actor handle ext carrying its state map",
-     {"type": "actor_handle", "state": mapping(
-         (string("actor_id"), binary(bytes(range(16)))),
-         (string("class_name"), string("Counter")),
-         (string("language"), string("python")),
-         (string("methods"), mapping((string("incr"), integer(1)),
-                                     (string("get"), integer(1)))))}),
-    ("tensor_float64", "2x3 float64 tensor in buffer 0",
-     tensor("float64", [2, 3], [0.0, 0.5, 1.0, -1.5, 2.25, 1e10])),
+    ("tuple_pair", "tuple ext; other languages read it as an array", tup(integer(1), string("a"))),
+    (
+        "tuple_nested",
+        "tuple inside tuple, and a tuple as a map key",
+        mapping((tup(integer(1), integer(2)), tup(tup(), string("pair")))),
+    ),
+    (
+        "object_ref",
+        "ObjectRef ext (header flag 0x01)",
+        object_ref("0102030405060708090a0b0c0d0e0f1000000001"),
+    ),
+    (
+        "object_refs_nested",
+        "refs in an array and a map; same owner twice",
+        array(
+            object_ref("a0" * 16 + "00000001"),
+            mapping(
+                (
+                    string("r"),
+                    object_ref(
+                        "b1" * 16 + "00000002",
+                        {"node_id": "", "ip": "::1", "port": 0, "worker_id": ""},
+                    ),
+                )
+            ),
+        ),
+    ),
+    (
+        "actor_handle",
+        "actor handle ext carrying its state map",
+        {
+            "type": "actor_handle",
+            "state": mapping(
+                (string("actor_id"), binary(bytes(range(16)))),
+                (string("class_name"), string("Counter")),
+                (string("language"), string("python")),
+                (
+                    string("methods"),
+                    mapping((string("incr"), integer(1)), (string("get"), integer(1))),
+                ),
+            ),
+        },
+    ),
+    (
+        "tensor_float64",
+        "2x3 float64 tensor in buffer 0",
+        tensor("float64", [2, 3], [0.0, 0.5, 1.0, -1.5, 2.25, 1e10]),
+    ),
     ("tensor_int32", "int32 vector", tensor("int32", [4], [1, -2, 2147483647, -2147483648])),
-    ("tensor_bool", "bool tensor: one byte per element, 0 or 1",
-     tensor("bool", [3], [True, False, True])),
+    (
+        "tensor_bool",
+        "bool tensor: one byte per element, 0 or 1",
+        tensor("bool", [3], [True, False, True]),
+    ),
     ("tensor_scalar", "0-d uint8 tensor (shape [])", tensor("uint8", [], [200])),
-    ("tensor_empty", "empty float32 tensor of shape [0, 3]: a zero-length buffer",
-     tensor("float32", [0, 3], [])),
-    ("tensor_pair", "two buffers: offsets aligned to 64 with zero padding",
-     array(tensor("int16", [3], [1, 2, 3]), tensor("uint64", [2], [0, (1 << 64) - 1]))),
-    ("error_simple", "error ext",
-     error("ValueError", "bad value", "python", "Traceback ...\nValueError: bad value\n")),
-    ("error_with_cause", "error ext with a cause and a Python pickle other languages ignore",
-     error("java.lang.IllegalStateException", "outer", "java", "at Main.main(Main.java:3)",
-           cause=error("std::runtime_error", "inner", "cpp", ""),
-           python_pickle=b"\x80\x05N.")),
+    (
+        "tensor_empty",
+        "empty float32 tensor of shape [0, 3]: a zero-length buffer",
+        tensor("float32", [0, 3], []),
+    ),
+    (
+        "tensor_pair",
+        "two buffers: offsets aligned to 64 with zero padding",
+        array(tensor("int16", [3], [1, 2, 3]), tensor("uint64", [2], [0, (1 << 64) - 1])),
+    ),
+    (
+        "error_simple",
+        "error ext",
+        error("ValueError", "bad value", "python", "Traceback ...\nValueError: bad value\n"),
+    ),
+    (
+        "error_with_cause",
+        "error ext with a cause and a Python pickle other languages ignore",
+        error(
+            "java.lang.IllegalStateException",
+            "outer",
+            "java",
+            "at Main.main(Main.java:3)",
+            cause=error("std::runtime_error", "inner", "cpp", ""),
+            python_pickle=b"\x80\x05N.",
+        ),
+    ),
 ]
 
 DECODE_CASES: list[Case] = [
-    ("arrow_table", "Arrow table (int64 + utf8 with a null) as an IPC stream in buffer 0",
-     {"type": "arrow", "kind": "table",
-      "schema": [{"name": "id", "type": "int64"}, {"name": "name", "type": "utf8"}],
-      "columns": [[1, 2, 3], ["a", None, "\u00e9t\u00e9"]]}),
-    ("arrow_array", "Arrow array: a one-column record batch",
-     {"type": "arrow", "kind": "array", "arrow_type": "float64", "values": [1.5, None, -2.0]}),
+    (
+        "arrow_table",
+        "Arrow table (int64 + utf8 with a null) as an IPC stream in buffer 0",
+        {
+            "type": "arrow",
+            "kind": "table",
+            "schema": [{"name": "id", "type": "int64"}, {"name": "name", "type": "utf8"}],
+            "columns": [[1, 2, 3], ["a", None, "\u00e9t\u00e9"]],
+        },
+    ),
+    (
+        "arrow_array",
+        "Arrow array: a one-column record batch",
+        {"type": "arrow", "kind": "array", "arrow_type": "float64", "values": [1.5, None, -2.0]},
+    ),
 ]
 
 REFUSE_CASES: list[Case] = [
-    ("python_set", "a Python set: Python-only pickle ext (header flag 0x02)",
-     python_only("builtins.set", "{1, 2, 3}")),
-    ("python_big_int", "an int beyond uint64 is Python-only",
-     python_only("builtins.int", str(1 << 70))),
+    (
+        "python_set",
+        "a Python set: Python-only pickle ext (header flag 0x02)",
+        python_only("builtins.set", "{1, 2, 3}"),
+    ),
+    (
+        "python_big_int",
+        "an int beyond uint64 is Python-only",
+        python_only("builtins.int", str(1 << 70)),
+    ),
 ]
 
 
-def _header(flags: int, payload: bytes, nbuf: int = 0, version: int = 1,
-            magic: bytes = b"PLAI") -> bytes:
+def _header(
+    flags: int, payload: bytes, nbuf: int = 0, version: int = 1, magic: bytes = b"PLAI"
+) -> bytes:
     return struct.pack("<4sBBHQQ", magic, version, flags, 0, len(payload), nbuf)
 
 
@@ -210,24 +326,43 @@ REJECT_CASES: list[tuple[str, str, bytes]] = [
     ("reject_magic", "wrong magic", _header(0, b"\xc0", magic=b"PLAX") + b"\xc0"),
     ("reject_version", "unknown format version 2", _header(0, b"\xc0", version=2) + b"\xc0"),
     ("reject_short", "shorter than the header", b"PLAI\x01\x00"),
-    ("reject_truncated", "payload length runs past the end", _header(0, b"\x93\x01\x02\x03")
-     + b"\x93\x01"),
-    ("reject_buffer_range", "buffer table entry outside the object",
-     _header(0, b"\xc0", nbuf=1) + struct.pack("<QQ", 64, 1000) + b"\xc0"),
-    ("reject_unknown_ext", "unknown extension type 42",
-     _header(0, b"\xd4\x2a\x00") + b"\xd4\x2a\x00"),
-    ("reject_trailing_payload", "two msgpack values in the payload",
-     _header(0, b"\x01\x02") + b"\x01\x02"),
+    (
+        "reject_truncated",
+        "payload length runs past the end",
+        _header(0, b"\x93\x01\x02\x03") + b"\x93\x01",
+    ),
+    (
+        "reject_buffer_range",
+        "buffer table entry outside the object",
+        _header(0, b"\xc0", nbuf=1) + struct.pack("<QQ", 64, 1000) + b"\xc0",
+    ),
+    (
+        "reject_unknown_ext",
+        "unknown extension type 42",
+        _header(0, b"\xd4\x2a\x00") + b"\xd4\x2a\x00",
+    ),
+    (
+        "reject_trailing_payload",
+        "two msgpack values in the payload",
+        _header(0, b"\x01\x02") + b"\x01\x02",
+    ),
 ]
 
 
 def build() -> dict[str, Any]:
     cases: list[dict[str, Any]] = []
-    for check, group in (("bytes", BYTES_CASES), ("decode", DECODE_CASES),
-                         ("refuse", REFUSE_CASES)):
+    for check, group in (
+        ("bytes", BYTES_CASES),
+        ("decode", DECODE_CASES),
+        ("refuse", REFUSE_CASES),
+    ):
         for name, description, value in group:
-            case: dict[str, Any] = {"name": name, "description": description,
-                                    "check": check, "value": value}
+            case: dict[str, Any] = {
+                "name": name,
+                "description": description,
+                "check": check,
+                "value": value,
+            }
             if check == "refuse":
                 case["refuse_type"] = value["python_type"]
             data = serialize(from_neutral(value)).to_bytes()
@@ -236,8 +371,9 @@ def build() -> dict[str, Any]:
             case["hex"] = data.hex()
             cases.append(case)
     for name, description, data in REJECT_CASES:
-        cases.append({"name": name, "description": description, "check": "reject",
-                      "hex": data.hex()})
+        cases.append(
+            {"name": name, "description": description, "check": "reject", "hex": data.hex()}
+        )
     return {
         "format": "plait object format, version 1 (docs/object-format.md)",
         "generated_by": "scripts/gen_golden.py",
@@ -257,8 +393,9 @@ def problems(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
         if prev is None:
             continue
         if case["check"] == "decode":  # bytes depend on the Arrow writer's version
-            if {k: v for k, v in prev.items() if k != "hex"} != \
-                    {k: v for k, v in case.items() if k != "hex"}:
+            if {k: v for k, v in prev.items() if k != "hex"} != {
+                k: v for k, v in case.items() if k != "hex"
+            }:
                 out.append(f"{name}: description changed")
             elif to_neutral(deserialize(bytes.fromhex(prev["hex"]))) != case["value"]:
                 out.append(f"{name}: committed bytes no longer decode to the value")
@@ -275,8 +412,9 @@ def problems(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true",
-                        help="fail if the committed golden file is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the committed golden file is stale"
+    )
     args = parser.parse_args()
     _decoder.set_actor_handle_factory(None)  # actor handle cases compare the raw state
     fresh = build()

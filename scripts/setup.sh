@@ -65,6 +65,9 @@ fingerprint() {
     else
       find cpp -type f -print0
     fi | LC_ALL=C sort -z | { xargs -0 -r cat -- 2>/dev/null || true; }
+    # The editable install maps each Python module to its file: a module moved or added
+    # under python/plait needs a new map, so the names (not the contents) count too.
+    find python/plait -name '*.py' | LC_ALL=C sort
   } | sha256sum | cut -d' ' -f1
 }
 check_install() {

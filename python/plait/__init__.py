@@ -1,14 +1,15 @@
 """plait: a cross-language distributed runtime with a Ray-compatible Python API.
 
-    import plait as ray
-    ray.init()
+import plait as ray
+ray.init()
 
-    @ray.remote
-    def square(x):
-        return x * x
+@ray.remote
+def square(x):
+    return x * x
 
-    ray.get([square.remote(i) for i in range(4)])   # [0, 1, 4, 9]
+ray.get([square.remote(i) for i in range(4)])   # [0, 1, 4, 9]
 """
+
 from __future__ import annotations
 
 import os as _os
@@ -19,13 +20,32 @@ _os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 from plait import exceptions  # noqa: E402
 from plait._actor import ActorClass, ActorHandle, ActorMethod, method
-from plait._cross_language import (
-    CrossLanguageActorClass, CrossLanguageFunction, cpp_actor_class, cpp_function,
-    java_actor_class, java_function)
 from plait._api import (
-    JobConfig, available_resources, cancel, cluster_resources, get, get_actor, get_gpu_ids, init,
-    is_initialized, kill, nodes, put, remote, shutdown, wait)
-from plait._object_ref import ObjectRef
+    JobConfig,
+    available_resources,
+    cancel,
+    cluster_resources,
+    get,
+    get_actor,
+    get_gpu_ids,
+    init,
+    is_initialized,
+    kill,
+    nodes,
+    put,
+    remote,
+    shutdown,
+    wait,
+)
+from plait._cross_language import (
+    CrossLanguageActorClass,
+    CrossLanguageFunction,
+    cpp_actor_class,
+    cpp_function,
+    java_actor_class,
+    java_function,
+)
+from plait._format.object_ref import ObjectRef
 from plait._remote_function import RemoteFunction
 from plait._runtime_context import RuntimeContext, get_runtime_context
 

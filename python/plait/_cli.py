@@ -1,12 +1,13 @@
 """The `plait` command: start/stop nodes by hand, show cluster status.
 
-    plait start --head [--port 6379] [--num-cpus N] [--num-gpus N] [--resources JSON]
-    plait start --address HOST:PORT [--num-cpus N] ...
-    plait status [--address HOST:PORT]
-    plait stop
-    plait java -cp app.jar[:more.jar] com.example.Main [args...] [--address HOST:PORT]
-    plait conformance [--filter SUBSTR] [--languages python,cpp,java] [--suite DIR]
+plait start --head [--port 6379] [--num-cpus N] [--num-gpus N] [--resources JSON]
+plait start --address HOST:PORT [--num-cpus N] ...
+plait status [--address HOST:PORT]
+plait stop
+plait java -cp app.jar[:more.jar] com.example.Main [args...] [--address HOST:PORT]
+plait conformance [--filter SUBSTR] [--languages python,cpp,java] [--suite DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from plait._node import CLUSTER_FILE, PLAIT_TMP, start_head, start_worker_node
+from plait._services.node import CLUSTER_FILE, PLAIT_TMP, start_head, start_worker_node
 
 NODES_DIR = PLAIT_TMP / "nodes"
 
@@ -34,7 +35,9 @@ def _resources(text: str | None) -> dict[str, float] | None:
     try:
         res = json.loads(text)
     except json.JSONDecodeError as e:
-        raise SystemExit(f"--resources must be a JSON object, e.g. '{{\"custom\": 2}}': {e}")
+        raise SystemExit(
+            f"--resources must be a JSON object, e.g. '{{\"custom\": 2}}': {e}"
+        ) from None
     if not isinstance(res, dict):
         raise SystemExit("--resources must be a JSON object, e.g. '{\"custom\": 2}'")
     return {str(k): float(v) for k, v in res.items()}
@@ -43,13 +46,20 @@ def _resources(text: str | None) -> dict[str, float] | None:
 def cmd_start(ns: argparse.Namespace) -> int:
     res = _resources(ns.resources)
     if ns.head:
-        node = start_head(num_cpus=ns.num_cpus, num_gpus=ns.num_gpus, resources=res,
-                          object_store_memory=ns.object_store_memory,
-                          host=ns.node_ip_address, gcs_port=ns.port, tie_to_parent=False,
-                          inherit_output=False)
+        node = start_head(
+            num_cpus=ns.num_cpus,
+            num_gpus=ns.num_gpus,
+            resources=res,
+            object_store_memory=ns.object_store_memory,
+            host=ns.node_ip_address,
+            gcs_port=ns.port,
+            tie_to_parent=False,
+            inherit_output=False,
+        )
         CLUSTER_FILE.parent.mkdir(parents=True, exist_ok=True)
-        CLUSTER_FILE.write_text(json.dumps({"gcs_address": node.gcs_address,
-                                            "session_dir": node.session_dir}))
+        CLUSTER_FILE.write_text(
+            json.dumps({"gcs_address": node.gcs_address, "session_dir": node.session_dir})
+        )
         _record([p.pid for p in node.procs], {"role": "head", "gcs": node.gcs_address})
         print(f"plait head started. GCS address: {node.gcs_address}")
         print(f"  node {node.node_id}, raylet {node.raylet_address}")
@@ -60,10 +70,16 @@ def cmd_start(ns: argparse.Namespace) -> int:
     if not ns.address:
         print("error: plait start needs --head or --address HOST:PORT", file=sys.stderr)
         return 2
-    node = start_worker_node(ns.address, node_ip=ns.node_ip_address, num_cpus=ns.num_cpus,
-                             num_gpus=ns.num_gpus, resources=res,
-                             object_store_memory=ns.object_store_memory,
-                             tie_to_parent=False, inherit_output=False)
+    node = start_worker_node(
+        ns.address,
+        node_ip=ns.node_ip_address,
+        num_cpus=ns.num_cpus,
+        num_gpus=ns.num_gpus,
+        resources=res,
+        object_store_memory=ns.object_store_memory,
+        tie_to_parent=False,
+        inherit_output=False,
+    )
     _record([p.pid for p in node.procs], {"role": "worker", "gcs": ns.address})
     print(f"plait node {node.node_id} joined {ns.address}; raylet {node.raylet_address}")
     return 0
@@ -110,8 +126,8 @@ def _alive(pid: int) -> bool:
 
 
 def cmd_status(ns: argparse.Namespace) -> int:
-    from plait._proto import gcs_pb2, gcs_pb2_grpc
-    from plait._transport import sync_channel
+    from plait._protocol import gcs_pb2, gcs_pb2_grpc
+    from plait._transport.channels import sync_channel
 
     address = ns.address
     if not address:
@@ -121,8 +137,11 @@ def cmd_status(ns: argparse.Namespace) -> int:
         address = json.loads(CLUSTER_FILE.read_text())["gcs_address"]
     with sync_channel(address) as ch:
         try:
-            nodes = gcs_pb2_grpc.GcsServiceStub(ch).GetAllNodes(
-                gcs_pb2.GetAllNodesRequest(), timeout=10).nodes
+            nodes = (
+                gcs_pb2_grpc.GcsServiceStub(ch)
+                .GetAllNodes(gcs_pb2.GetAllNodesRequest(), timeout=10)
+                .nodes
+            )
         except Exception as e:
             print(f"could not reach the GCS at {address}: {e}", file=sys.stderr)
             return 1
@@ -154,7 +173,7 @@ def cmd_java(ns: argparse.Namespace) -> int:
     import os
 
     import plait
-    from plait._core_worker.context import current_core_worker
+    from plait._core.context import current_core_worker
     from plait._java.driver import run_main
 
     class_path = [p for p in (ns.class_path or "").split(os.pathsep) if p]
@@ -163,8 +182,10 @@ def cmd_java(ns: argparse.Namespace) -> int:
         print(f"plait java: class path entries not found: {missing}", file=sys.stderr)
         return 2
     if not ns.main:
-        print("plait java: name the main class, e.g. plait java -cp app.jar com.example.Main",
-              file=sys.stderr)
+        print(
+            "plait java: name the main class, e.g. plait java -cp app.jar com.example.Main",
+            file=sys.stderr,
+        )
         return 2
     plait.init(address=ns.address, namespace=ns.namespace, code_search_path=class_path)
     try:
@@ -177,14 +198,19 @@ def cmd_conformance(ns: argparse.Namespace) -> int:
     """Run the cross-language conformance suite (docs/conformance.md)."""
     from plait._conformance.main import run_and_report
 
-    return run_and_report(suite=ns.suite, name_filter=ns.filter,
-                          languages=[x for x in ns.languages.split(",") if x],
-                          report_dir=ns.report_dir, address=ns.address)
+    return run_and_report(
+        suite=ns.suite,
+        name_filter=ns.filter,
+        languages=[x for x in ns.languages.split(",") if x],
+        report_dir=ns.report_dir,
+        address=ns.address,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="plait", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="plait", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("start", help="start a head node or join a cluster")
     s.add_argument("--head", action="store_true")
@@ -200,8 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--timeout", type=float, default=10.0)
     st.set_defaults(fn=cmd_stop)
     sj = sub.add_parser("java", help="run a Java main class as a plait driver")
-    sj.add_argument("-cp", "-classpath", "--class-path", dest="class_path", default="",
-                    help="jars and directories, separated by ':' (shipped to the workers)")
+    sj.add_argument(
+        "-cp",
+        "-classpath",
+        "--class-path",
+        dest="class_path",
+        default="",
+        help="jars and directories, separated by ':' (shipped to the workers)",
+    )
     sj.add_argument("--address", help="cluster to join (default: start a local one)")
     sj.add_argument("--namespace")
     sj.add_argument("main", nargs="?", help="the class whose main(String[]) to run")
@@ -209,12 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     sj.set_defaults(fn=cmd_java)
     sc = sub.add_parser("conformance", help="run the cross-language conformance suite")
     sc.add_argument("--filter", help="only cases whose id (group/name) contains this")
-    sc.add_argument("--languages", default="python,cpp,java",
-                    help="comma-separated adapters to run (default: all)")
-    sc.add_argument("--suite", help="the conformance-tests directory (default: the "
-                    "checkout's)")
-    sc.add_argument("--report-dir", help="where report.html and report.xml go (default: "
-                    "the suite directory)")
+    sc.add_argument(
+        "--languages",
+        default="python,cpp,java",
+        help="comma-separated adapters to run (default: all)",
+    )
+    sc.add_argument("--suite", help="the conformance-tests directory (default: the checkout's)")
+    sc.add_argument(
+        "--report-dir", help="where report.html and report.xml go (default: the suite directory)"
+    )
     sc.add_argument("--address", help="run on this cluster (default: a new local one)")
     sc.set_defaults(fn=cmd_conformance)
     ss = sub.add_parser("status", help="show nodes and resources")

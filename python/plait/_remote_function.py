@@ -1,54 +1,91 @@
 """@plait.remote on functions: RemoteFunction and its options."""
+
 from __future__ import annotations
 
 import functools
 import inspect
 from typing import Any
 
-from plait._core_worker.context import core_worker_or_init
-from plait._core_worker.task_spec import make_return_refs, new_task
-from plait._object_ref import ObjectRef
-from plait._proto import common_pb2
+from plait._core.context import core_worker_or_init
+from plait._core.task_spec import make_return_refs, new_task
+from plait._format.object_ref import ObjectRef
+from plait._protocol import common_pb2
 
-TASK_OPTIONS = {"num_cpus", "num_gpus", "resources", "num_returns", "max_retries", "name",
-                "retry_exceptions", "memory", "runtime_env", "scheduling_strategy",
-                "accelerator_type", "max_calls", "_metadata"}
-ACTOR_OPTIONS = {"num_cpus", "num_gpus", "resources", "max_concurrency", "name", "namespace",
-                 "lifetime", "max_restarts", "max_task_retries", "get_if_exists", "memory",
-                 "runtime_env", "scheduling_strategy", "accelerator_type",
-                 "concurrency_groups", "_metadata"}
+TASK_OPTIONS = {
+    "num_cpus",
+    "num_gpus",
+    "resources",
+    "num_returns",
+    "max_retries",
+    "name",
+    "retry_exceptions",
+    "memory",
+    "runtime_env",
+    "scheduling_strategy",
+    "accelerator_type",
+    "max_calls",
+    "_metadata",
+}
+ACTOR_OPTIONS = {
+    "num_cpus",
+    "num_gpus",
+    "resources",
+    "max_concurrency",
+    "name",
+    "namespace",
+    "lifetime",
+    "max_restarts",
+    "max_task_retries",
+    "get_if_exists",
+    "memory",
+    "runtime_env",
+    "scheduling_strategy",
+    "accelerator_type",
+    "concurrency_groups",
+    "_metadata",
+}
 
 
 def check_options(opts: dict[str, Any], allowed: set[str], what: str) -> None:
     unknown = sorted(set(opts) - allowed)
     if unknown:
-        raise ValueError(f"Invalid option(s) for {what}: {', '.join(unknown)}. "
-                         f"Valid options: {', '.join(sorted(allowed))}.")
+        raise ValueError(
+            f"Invalid option(s) for {what}: {', '.join(unknown)}. "
+            f"Valid options: {', '.join(sorted(allowed))}."
+        )
     for key in ("num_cpus", "num_gpus"):
         v = opts.get(key)
         if v is not None and (not isinstance(v, (int, float)) or v < 0):
             raise ValueError(f"{key} must be a non-negative number, got {v!r}")
     retries = opts.get("max_retries")
-    if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool)
-                                or retries < -1):
-        raise ValueError(f"max_retries must be an int >= -1 (-1: retry forever), got "
-                         f"{retries!r}")
+    if retries is not None and (
+        not isinstance(retries, int) or isinstance(retries, bool) or retries < -1
+    ):
+        raise ValueError(f"max_retries must be an int >= -1 (-1: retry forever), got {retries!r}")
     retry_exc = opts.get("retry_exceptions")
-    if retry_exc is not None and not isinstance(retry_exc, bool) and not (
-            isinstance(retry_exc, (list, tuple)) and all(
-                isinstance(c, type) and issubclass(c, BaseException) for c in retry_exc)):
-        raise ValueError(f"retry_exceptions must be either a boolean or a list of "
-                         f"exceptions, got {retry_exc!r}")
+    if (
+        retry_exc is not None
+        and not isinstance(retry_exc, bool)
+        and not (
+            isinstance(retry_exc, (list, tuple))
+            and all(isinstance(c, type) and issubclass(c, BaseException) for c in retry_exc)
+        )
+    ):
+        raise ValueError(
+            f"retry_exceptions must be either a boolean or a list of exceptions, got {retry_exc!r}"
+        )
     res = opts.get("resources")
     if res is not None:
         if not isinstance(res, dict) or not all(
-                isinstance(k, str) and isinstance(v, (int, float)) and v >= 0
-                for k, v in res.items()):
-            raise ValueError(f"resources must be a dict of name -> non-negative number, "
-                             f"got {res!r}")
+            isinstance(k, str) and isinstance(v, (int, float)) and v >= 0 for k, v in res.items()
+        ):
+            raise ValueError(
+                f"resources must be a dict of name -> non-negative number, got {res!r}"
+            )
         if "CPU" in res or "GPU" in res:
-            raise ValueError("Use the num_cpus and num_gpus options, not resources, for "
-                             "CPU and GPU.")
+            raise ValueError(
+                "Use the num_cpus and num_gpus options, not resources, for CPU and GPU."
+            )
 
 
 def max_retries(value: int) -> int:
@@ -71,8 +108,9 @@ def resource_request(opts: dict[str, Any], default_cpus: float) -> dict[str, flo
     return out
 
 
-def check_call(sig: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any],
-               what: str) -> None:
+def check_call(
+    sig: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any], what: str
+) -> None:
     """Fail at the call site, as a local call would, when the arguments do not fit."""
     if sig is None or (not args and not kwargs and not sig.parameters):
         return
@@ -104,9 +142,11 @@ class RemoteFunction:
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(f"Remote functions cannot be called directly. Instead of running "
-                        f"'{self._function.__name__}()', try "
-                        f"'{self._function.__name__}.remote()'.")
+        raise TypeError(
+            f"Remote functions cannot be called directly. Instead of running "
+            f"'{self._function.__name__}()', try "
+            f"'{self._function.__name__}.remote()'."
+        )
 
     def options(self, **options: Any) -> RemoteFunction:
         merged = {**self._options, **options}
@@ -120,19 +160,27 @@ class RemoteFunction:
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         cw = core_worker_or_init()
-        check_call(self._signature, args, kwargs, f"remote function "
-                   f"'{self._function.__qualname__}'")
+        check_call(
+            self._signature, args, kwargs, f"remote function '{self._function.__qualname__}'"
+        )
         opts = self._options
         num_returns = opts.get("num_returns", 1)
         if not isinstance(num_returns, int) or num_returns < 0:
             raise ValueError(f"num_returns must be a non-negative int, got {num_returns!r}")
-        desc = common_pb2.FunctionDescriptor(language=common_pb2.PYTHON,
-                                             python=cw.functions.export(self._function))
-        task = new_task(cw, type_=common_pb2.NORMAL_TASK, function=desc, args=args,
-                        kwargs=kwargs, num_returns=num_returns,
-                        resources=resource_request(opts, 1.0),
-                        max_retries=max_retries(opts.get("max_retries", 3)),
-                        name=opts.get("name") or self._function.__qualname__)
+        desc = common_pb2.FunctionDescriptor(
+            language=common_pb2.PYTHON, python=cw.functions.export(self._function)
+        )
+        task = new_task(
+            cw,
+            type_=common_pb2.NORMAL_TASK,
+            function=desc,
+            args=args,
+            kwargs=kwargs,
+            num_returns=num_returns,
+            resources=resource_request(opts, 1.0),
+            max_retries=max_retries(opts.get("max_retries", 3)),
+            name=opts.get("name") or self._function.__qualname__,
+        )
         retry_exc = opts.get("retry_exceptions") or False
         task.retry_exceptions = tuple(retry_exc) if isinstance(retry_exc, list) else retry_exc
         refs = make_return_refs(cw, task)

@@ -1,9 +1,10 @@
 """plait.get_runtime_context(): who and where the calling code runs."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from plait._core_worker.context import core_worker_or_init, current_core_worker, task_context
+from plait._core.context import core_worker_or_init, current_core_worker, task_context
 
 
 class RuntimeContext:
@@ -86,9 +87,13 @@ class RuntimeContext:
         return False
 
     def get(self) -> dict[str, Any]:
-        return {"job_id": self.get_job_id(), "node_id": self.get_node_id(),
-                "task_id": self.get_task_id(), "actor_id": self.get_actor_id(),
-                "namespace": self.namespace}
+        return {
+            "job_id": self.get_job_id(),
+            "node_id": self.get_node_id(),
+            "task_id": self.get_task_id(),
+            "actor_id": self.get_actor_id(),
+            "namespace": self.namespace,
+        }
 
 
 def get_runtime_context() -> RuntimeContext:

@@ -1,7 +1,8 @@
 """Entry point of a worker process, started by a raylet's worker pool.
 
-    python -m plait._worker_main --node-id ... --raylet-address ... --gcs-address ...
+python -m plait._worker_main --node-id ... --raylet-address ... --gcs-address ...
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,21 +33,30 @@ def main(argv: list[str] | None = None) -> int:
     ns = p.parse_args(argv)
     parent = os.getppid()
     _die_with_parent()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s worker %(process)d %(levelname)s %(message)s",
+    )
     # Imported after the parent-death hook so a slow import cannot outlive the raylet.
-    from plait._core_worker.context import set_core_worker
-    from plait._core_worker.core_worker import CoreWorker
-    from plait._core_worker.executor import TaskExecutor
+    from plait._core.context import set_core_worker
+    from plait._core.core_worker import CoreWorker
+    from plait._core.executor import TaskExecutor
 
-    cw = CoreWorker(is_driver=False, gcs_address=ns.gcs_address,
-                    raylet_address=ns.raylet_address, node_id=ns.node_id, node_ip=ns.node_ip,
-                    job_id=bytes.fromhex(ns.job_id), worker_id=bytes.fromhex(ns.worker_id),
-                    store_dir=ns.store_dir)
+    cw = CoreWorker(
+        is_driver=False,
+        gcs_address=ns.gcs_address,
+        raylet_address=ns.raylet_address,
+        node_id=ns.node_id,
+        node_ip=ns.node_ip,
+        job_id=bytes.fromhex(ns.job_id),
+        worker_id=bytes.fromhex(ns.worker_id),
+        store_dir=ns.store_dir,
+    )
     executor = TaskExecutor(cw)
     cw.start(executor)
-    from plait._code_package import materialize
-    from plait._proto import gcs_pb2
+    from plait._core.code_package import materialize
+    from plait._protocol import gcs_pb2
 
     job = cw.gcs_sync.GetJob(gcs_pb2.GetJobRequest(job_id=cw.job_id), timeout=30).job
     # The job's code, unpacked on this machine: first on the search path, so a worker on
@@ -54,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     shipped = materialize(cw.gcs_sync, job)
     sys.path[:0] = shipped
     if ns.language != "python":
-        from plait._core_worker.languages import make_language_executor
+        from plait._core.languages import make_language_executor
 
         # Only what the job shipped (its explicit code_search_path): the rest of the
         # path is the driver's Python path, no place to look for jars or libraries.

@@ -1,4 +1,5 @@
 """Fixtures shared by the integration tests: real clusters, stopped by the test."""
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,12 @@ def local_cluster(**init_kwargs: Any) -> Callable[[], Iterator[dict[str, Any]]]:
     return fixture
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05,
-             what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> Any:
     """Poll predicate until it returns a truthy value; fail the test after timeout."""
     deadline = time.monotonic() + timeout
     while True:
@@ -67,8 +72,13 @@ def build_cpp_example() -> Any:
     out = ROOT / "build" / "cpp-examples"
     # No optimization: the tests check correctness, and -O0 halves the build time.
     env = {**os.environ, "PYTHON": sys.executable, "CMAKE_BUILD_TYPE": "None"}
-    proc = subprocess.run(["bash", str(ROOT / "examples" / "cpp" / "build.sh"), str(out)],
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "examples" / "cpp" / "build.sh"), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     path = out / "libplait_example.so"
     assert path.is_file()

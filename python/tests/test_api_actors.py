@@ -1,4 +1,5 @@
 """Actors against a real local cluster."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plait_fixtures import local_cluster, process_gone, wait_for
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import local_cluster, process_gone, wait_for
 
 cluster = local_cluster(num_cpus=2, namespace="actors-test")
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -90,9 +91,10 @@ def test_unpicklable_argument_gets_clear_error_and_leaves_no_actor() -> None:
     assert plait.get(c.incr.remote(), timeout=30) == 2
 
 
-def test_infeasible_actor_stays_pending_with_warning(caplog: pytest.LogCaptureFixture,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from plait._core_worker import actor_submitter
+def test_infeasible_actor_stays_pending_with_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plait._core import actor_submitter
 
     monkeypatch.setattr(actor_submitter, "INFEASIBLE_WARNING_S", 0.3)  # default 5 s
     pending = Counter.options(resources={"nonexistent": 1}).remote()
@@ -100,18 +102,23 @@ def test_infeasible_actor_stays_pending_with_warning(caplog: pytest.LogCaptureFi
     with caplog.at_level("WARNING"):
         ready, _ = plait.wait([ref], timeout=1.5)
     assert ready == []
-    assert any("Actor 'Counter' asks for {'nonexistent': 1.0}, which no node" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "Actor 'Counter' asks for {'nonexistent': 1.0}, which no node" in r.getMessage()
+        for r in caplog.records
+    )
     plait.kill(pending)
     with pytest.raises(exc.ActorDiedError):
         plait.get(ref, timeout=20)
     # Its worker lease request was withdrawn: nothing waits at the raylet any more.
-    from plait._core_worker.context import current_core_worker
-    from plait._proto import raylet_pb2
+    from plait._core.context import current_core_worker
+    from plait._protocol import raylet_pb2
 
     stats = current_core_worker().raylet_sync.GetNodeStats
-    wait_for(lambda: stats(raylet_pb2.GetNodeStatsRequest(), timeout=10).num_pending_leases
-             == 0, timeout=10, what="the lease request to be cancelled")
+    wait_for(
+        lambda: stats(raylet_pb2.GetNodeStatsRequest(), timeout=10).num_pending_leases == 0,
+        timeout=10,
+        what="the lease request to be cancelled",
+    )
 
 
 def test_constructor_failure_reports_cause() -> None:
@@ -229,8 +236,12 @@ def test_namespaces_scope_named_actors(cluster: dict[str, Any], tmp_path: Path) 
     assert plait.get(shared.incr.remote(), timeout=30) == 101
     script = tmp_path / "driver.py"
     script.write_text(SECOND_DRIVER)
-    out = subprocess.run([sys.executable, str(script), cluster["address"]],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(script), cluster["address"]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "SAME 102" in out.stdout and "NS actors-test" in out.stdout
     assert "ANON missing" in out.stdout
@@ -290,8 +301,11 @@ def test_kill_during_creation_frees_the_actors_worker(tmp_path: Path) -> None:
             return "pong"
 
     a = SlowStart.remote(str(pid_file))
-    pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(),
-                       what="the constructor to start"))
+    pid = int(
+        wait_for(
+            lambda: pid_file.exists() and pid_file.read_text(), what="the constructor to start"
+        )
+    )
     plait.kill(a)
     with pytest.raises(exc.ActorDiedError, match="killed"):
         plait.get(a.ping.remote(), timeout=20)
@@ -350,8 +364,7 @@ def test_async_actor_can_await_object_refs() -> None:
             return sum(values)
 
     a = Awaiter.remote()
-    assert plait.get(a.total.remote([slow_value.remote(), slow_value.remote()]),
-                     timeout=30) == 10
+    assert plait.get(a.total.remote([slow_value.remote(), slow_value.remote()]), timeout=30) == 10
 
 
 def test_cancel_actor_calls() -> None:
@@ -383,8 +396,8 @@ def test_cancel_actor_calls() -> None:
 
     w = Worker.remote()
     assert plait.get(w.saw.remote(), timeout=20) is False
-    running = w.poll.remote(20)           # running on the actor when cancelled
-    queued = w.sleep.remote(0)            # sent, waiting behind `running`
+    running = w.poll.remote(20)  # running on the actor when cancelled
+    queued = w.sleep.remote(0)  # sent, waiting behind `running`
     waiting = w.sleep.remote(later.remote(1))  # still waiting for its argument
     time.sleep(0.5)
     t0 = time.monotonic()

@@ -1,4 +1,5 @@
 """Remote functions against a real local cluster (GCS + raylet + worker processes)."""
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
+from plait_fixtures import local_cluster, process_gone, wait_for
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import local_cluster, process_gone, wait_for
 
 cluster = local_cluster(num_cpus=2, num_gpus=2, resources={"custom": 1})
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -43,8 +44,19 @@ def test_remote_function_returns_value() -> None:
 
 
 def test_values_round_trip_through_tasks() -> None:
-    values = [None, True, -(2**63), 2**63 - 1, 1.5, "héllo", b"\x00\x01", [1, [2, 3]],
-              {"a": 1, 2: "b"}, (1, 2), {1, 2}]
+    values = [
+        None,
+        True,
+        -(2**63),
+        2**63 - 1,
+        1.5,
+        "héllo",
+        b"\x00\x01",
+        [1, [2, 3]],
+        {"a": 1, 2: "b"},
+        (1, 2),
+        {1, 2},
+    ]
     for v in values:
         assert plait.get(identity.remote(v)) == v
 
@@ -250,9 +262,9 @@ def test_cancel_tasks_that_have_not_started() -> None:
         time.sleep(30)
         return 1
 
-    running = hog.remote()              # holds both CPUs
-    queued = hog.remote()               # waits for CPUs
-    waiting = add.remote(running, 1)    # waits for its argument
+    running = hog.remote()  # holds both CPUs
+    queued = hog.remote()  # waits for CPUs
+    waiting = add.remote(running, 1)  # waits for its argument
     time.sleep(0.3)
     t0 = time.monotonic()
     plait.cancel(queued)
@@ -285,16 +297,25 @@ def test_cancel_is_recursive(tmp_path: Path) -> None:
     for force in (False, True):
         path = str(tmp_path / f"force-{force}")
         ref = parent.remote(path)
-        pid = int(wait_for(lambda: os.path.exists(path + ".pid") and
-                           open(path + ".pid").read(), what="the child task to start"))
+        pid = int(
+            wait_for(
+                lambda path=path: os.path.exists(path + ".pid") and open(path + ".pid").read(),
+                what="the child task to start",
+            )
+        )
         plait.cancel(ref, force=force)
         with pytest.raises(exc.TaskCancelledError):
             plait.get(ref, timeout=20)
         if force:  # the child's worker was killed too
-            wait_for(lambda: process_gone(pid), timeout=10, what="the child's worker to exit")
+            wait_for(
+                lambda pid=pid: process_gone(pid), timeout=10, what="the child's worker to exit"
+            )
         else:  # the child was interrupted, not left running for 30 s
-            wait_for(lambda: os.path.exists(path + ".ended"), timeout=10,
-                     what="the child task to be cancelled")
+            wait_for(
+                lambda path=path: os.path.exists(path + ".ended"),
+                timeout=10,
+                what="the child task to be cancelled",
+            )
 
 
 def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
@@ -319,6 +340,7 @@ def test_worker_death_is_retried_then_reported(tmp_path: Path) -> None:
 
 def test_sys_exit_in_a_task_ends_its_worker(tmp_path: Path) -> None:
     """As in Ray: the worker exits, the task is retried, then WorkerCrashedError."""
+
     @plait.remote(max_retries=1)
     def leave(path: str) -> None:
         with open(os.path.join(path, f"{os.getpid()}.pid"), "w"):
@@ -330,7 +352,7 @@ def test_sys_exit_in_a_task_ends_its_worker(tmp_path: Path) -> None:
     pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
     assert len(pids) == 2  # the first try and one retry, each in a worker that exited
     for pid in pids:
-        wait_for(lambda: process_gone(pid), timeout=10, what="the worker to exit")
+        wait_for(lambda pid=pid: process_gone(pid), timeout=10, what="the worker to exit")
 
 
 def test_worker_killed_from_outside_is_noticed(tmp_path: Path) -> None:
@@ -388,8 +410,10 @@ def test_retry_exceptions(tmp_path: Path) -> None:
     assert attempts("c") == 1
     assert plait.get(only_key.remote(str(tmp_path / "d"), 1, KeyError), timeout=30) == 1
     with pytest.raises(ValueError, match="attempt 0"):  # the default: no retry on errors
-        plait.get(flaky.options(retry_exceptions=False).remote(
-            str(tmp_path / "e"), 1, ValueError), timeout=30)
+        plait.get(
+            flaky.options(retry_exceptions=False).remote(str(tmp_path / "e"), 1, ValueError),
+            timeout=30,
+        )
     with pytest.raises(ValueError, match="retry_exceptions must be"):
         flaky.options(retry_exceptions="yes")
     with pytest.raises(ValueError, match="max_retries must be"):
@@ -435,9 +459,10 @@ def test_custom_resources_limit_concurrency() -> None:
     assert spans[1][0] >= spans[0][1] - 0.05
 
 
-def test_infeasible_task_stays_pending_with_warning(caplog: pytest.LogCaptureFixture,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from plait._core_worker import task_submitter
+def test_infeasible_task_stays_pending_with_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plait._core import task_submitter
 
     monkeypatch.setattr(task_submitter, "INFEASIBLE_WARNING_S", 0.3)  # default 5 s
 
@@ -452,12 +477,15 @@ def test_infeasible_task_stays_pending_with_warning(caplog: pytest.LogCaptureFix
     assert any("no node in the cluster has" in r.getMessage() for r in caplog.records)
     plait.cancel(ref)
     # Nothing is left to run, so its worker lease request was withdrawn too.
-    from plait._core_worker.context import current_core_worker
-    from plait._proto import raylet_pb2
+    from plait._core.context import current_core_worker
+    from plait._protocol import raylet_pb2
 
     stats = current_core_worker().raylet_sync.GetNodeStats
-    wait_for(lambda: stats(raylet_pb2.GetNodeStatsRequest(), timeout=10).num_pending_leases
-             == 0, timeout=10, what="the lease request to be cancelled")
+    wait_for(
+        lambda: stats(raylet_pb2.GetNodeStatsRequest(), timeout=10).num_pending_leases == 0,
+        timeout=10,
+        what="the lease request to be cancelled",
+    )
 
 
 def test_cluster_info() -> None:
@@ -491,11 +519,17 @@ def test_available_resources_follow_running_tasks() -> None:
         time.sleep(seconds)
 
     ref = hold.remote(30)
-    wait_for(lambda: "custom" not in plait.available_resources(), timeout=10,
-             what="the running task's resource to show as taken")
+    wait_for(
+        lambda: "custom" not in plait.available_resources(),
+        timeout=10,
+        what="the running task's resource to show as taken",
+    )
     plait.cancel(ref, force=True)
-    wait_for(lambda: plait.available_resources().get("custom") == 1, timeout=10,
-             what="the resource to come back")
+    wait_for(
+        lambda: plait.available_resources().get("custom") == 1,
+        timeout=10,
+        what="the resource to come back",
+    )
 
 
 def test_init_twice_and_is_initialized() -> None:

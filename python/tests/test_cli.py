@@ -1,4 +1,5 @@
 """`plait start/status/stop` build a two-node cluster that a driver connects to."""
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 90
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "plait._cli", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "plait._cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture()
@@ -44,8 +51,9 @@ def test_start_join_status_stop(cli_env: dict[str, str], tmp_path: Path) -> None
     assert head.returncode == 0, head.stderr
     line = next(ln for ln in head.stdout.splitlines() if "GCS address:" in ln)
     address = line.split("GCS address:")[1].strip()
-    join = run_cli(["start", "--address", address, "--num-cpus", "1",
-                    "--resources", '{"joined": 1}'], cli_env)
+    join = run_cli(
+        ["start", "--address", address, "--num-cpus", "1", "--resources", '{"joined": 1}'], cli_env
+    )
     assert join.returncode == 0, join.stderr
     joined_node = join.stdout.split("plait node ")[1].split()[0]
 
@@ -56,8 +64,13 @@ def test_start_join_status_stop(cli_env: dict[str, str], tmp_path: Path) -> None
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     # "auto" finds the cluster that `plait start --head` recorded.
-    drv = subprocess.run([sys.executable, str(script), "auto"], env=cli_env,
-                         capture_output=True, text=True, timeout=120)
+    drv = subprocess.run(
+        [sys.executable, str(script), "auto"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert drv.returncode == 0, drv.stderr
     assert f"NODE {joined_node}" in drv.stdout
     assert "CPUS 2.0" in drv.stdout

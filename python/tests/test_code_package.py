@@ -1,4 +1,5 @@
 """A job's code_search_path reaches its workers through the GCS, not the driver's disk."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import plait
-from plait._code_package import cache_root
+from plait._core.code_package import cache_root
 
 
 @pytest.fixture()
@@ -52,17 +53,23 @@ def test_jars_libraries_and_modules_reach_another_node(tmp_path: Path) -> None:
     """C++ libraries, jars and Python modules run on a node that never had the files."""
     import subprocess
 
-    from plait._node import start_head, start_worker_node
     from plait_fixtures import ROOT, build_cpp_example
 
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "setup_java.sh")],
-                          capture_output=True, text=True, timeout=600)
+    from plait._services.node import start_head, start_worker_node
+
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "setup_java.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     code = tmp_path / "code"
     code.mkdir()
     library = shutil.copy(build_cpp_example(), code / "libplait_example.so")
-    jar = shutil.copy(ROOT / "build" / "java-examples" / "plait-examples.jar",
-                      code / "plait-examples.jar")
+    jar = shutil.copy(
+        ROOT / "build" / "java-examples" / "plait-examples.jar", code / "plait-examples.jar"
+    )
     modules = code / "modules"
     modules.mkdir()
     (modules / "far_mod.py").write_text("def twice(x):\n    return 2 * x\n")
@@ -72,8 +79,9 @@ def test_jars_libraries_and_modules_reach_another_node(tmp_path: Path) -> None:
     try:
         far = start_worker_node(head.gcs_address, num_cpus=1, resources={"far": 1})
         try:
-            plait.init(address=head.gcs_address,
-                       code_search_path=[str(library), str(jar), str(modules)])
+            plait.init(
+                address=head.gcs_address, code_search_path=[str(library), str(jar), str(modules)]
+            )
             shutil.rmtree(code)  # the far node can only get them through the GCS
             on_far = {"resources": {"far": 1}}
             echo = plait.cpp_function("echo").options(**on_far)

@@ -1,5 +1,6 @@
 """The conformance runner's own logic, without a cluster: reading cases, building values,
 judging outcomes, known failures. (The suite itself runs with `plait conformance`.)"""
+
 from __future__ import annotations
 
 import json
@@ -9,14 +10,24 @@ from pathlib import Path
 import pytest
 
 from plait._conformance.cases import (
-    Case, CaseError, Golden, build_literal, build_op, golden_cases, load_cases, set_golden)
-from plait._conformance.expect import golden_verdict, verdict
+    Case,
+    CaseError,
+    Golden,
+    build_literal,
+    build_op,
+    golden_cases,
+    load_cases,
+    set_golden,
+)
+from plait._conformance.expect import Verdict, golden_verdict, verdict
 from plait._conformance.runner import _classify, load_known_failures
-from plait._conformance.expect import Verdict
 
 SUITE = Path(__file__).resolve().parents[2] / "conformance-tests"
-CAPS = {"language": "java", "error_type": "java.lang.IllegalStateException",
-        "python_only_values": False}
+CAPS = {
+    "language": "java",
+    "error_type": "java.lang.IllegalStateException",
+    "python_only_values": False,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +38,14 @@ def golden() -> Golden:
 
 
 def case(expect: dict, op: dict | None = None) -> Case:
-    return Case(group="g", name="c", description="", tier="required",
-                op=op or {"op": "call", "function": "echo", "args": []}, expect=expect)
+    return Case(
+        group="g",
+        name="c",
+        description="",
+        tier="required",
+        op=op or {"op": "call", "function": "echo", "args": []},
+        expect=expect,
+    )
 
 
 def test_committed_cases_load_and_build(golden: Golden) -> None:
@@ -36,7 +53,7 @@ def test_committed_cases_load_and_build(golden: Golden) -> None:
     assert len(cases) >= 150
     for c in cases:
         if c.group != "golden":
-            op = build_op(c.op, "python-java")   # every golden name and generator resolves
+            op = build_op(c.op, "python-java")  # every golden name and generator resolves
             assert op["op"] in ("call", "actor"), c.id
         assert c.description, f"{c.id} has no description"
 
@@ -45,27 +62,40 @@ def test_bad_case_files_are_named(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps({"cases": [{"name": "x", "op": {}}]}))
     with pytest.raises(CaseError, match="a.json case 0 .x.: a case needs 'expect'"):
         load_cases(tmp_path)
-    (tmp_path / "a.json").write_text(json.dumps(
-        {"cases": [{"name": "x", "op": {}, "expect": {}, "tier": "optional"}]}))
+    (tmp_path / "a.json").write_text(
+        json.dumps({"cases": [{"name": "x", "op": {}, "expect": {}, "tier": "optional"}]})
+    )
     with pytest.raises(CaseError, match="tier must be one of"):
         load_cases(tmp_path)
-    (tmp_path / "a.json").write_text(json.dumps(
-        {"cases": [{"name": "x", "op": {}, "expect": {}}] * 2}))
+    (tmp_path / "a.json").write_text(
+        json.dumps({"cases": [{"name": "x", "op": {}, "expect": {}}] * 2})
+    )
     with pytest.raises(CaseError, match="defined twice"):
         load_cases(tmp_path)
 
 
 def test_values_from_descriptions() -> None:
     assert build_literal({"golden": "int_int64_min"}) == -(2**63)
-    assert build_literal([1, "a", None, {"type": "bin", "hex": "00ff"}]) == [1, "a", None,
-                                                                            b"\x00\xff"]
+    assert build_literal([1, "a", None, {"type": "bin", "hex": "00ff"}]) == [
+        1,
+        "a",
+        None,
+        b"\x00\xff",
+    ]
     assert build_literal({"gen": "nested_list", "depth": 3}) == [[[1]]]
     assert build_literal({"gen": "bytes", "size": 300})[250:253] == b"\xfa\x00\x01"
     assert build_literal({"gen": "table", "rows": 4}).num_rows == 4
     with pytest.raises(CaseError, match="no golden value named 'nope'"):
         build_literal({"golden": "nope"})
-    op = build_op({"op": "actor", "name": "counter", "args": [1], "calls": [
-        {"method": "add", "args": [{"golden": "int_0"}]}, {"kill": True}]}, "cpp-java")
+    op = build_op(
+        {
+            "op": "actor",
+            "name": "counter",
+            "args": [1],
+            "calls": [{"method": "add", "args": [{"golden": "int_0"}]}, {"kill": True}],
+        },
+        "cpp-java",
+    )
     assert op["name"] == "counter-cpp-java"
     assert op["calls"] == [{"method": "add", "args": [0]}, {"kill": True}]
 
@@ -80,10 +110,12 @@ def test_value_verdicts() -> None:
     # maps compare without order; NaN equals NaN; a tuple is not a list
     m = {"type": "map", "entries": [["a", 1], ["b", 2]]}
     assert verdict(case({"value": m}), {**ok, "value": {"b": 2, "a": 1}}, "java", CAPS).passed
-    assert verdict(case({"value": {"golden": "float_nan"}}), {**ok, "value": math.nan},
-                   "java", CAPS).passed
-    assert not verdict(case({"value": {"golden": "tuple_pair"}}), {**ok, "value": [1, "a"]},
-                       "java", CAPS).passed
+    assert verdict(
+        case({"value": {"golden": "float_nan"}}), {**ok, "value": math.nan}, "java", CAPS
+    ).passed
+    assert not verdict(
+        case({"value": {"golden": "tuple_pair"}}), {**ok, "value": [1, "a"]}, "java", CAPS
+    ).passed
     # an expectation per callee
     per = case({"python": {"value": 1}, "default": {"value": 2}})
     assert verdict(per, {**ok, "value": 1}, "python", CAPS).passed
@@ -93,12 +125,20 @@ def test_value_verdicts() -> None:
 
 
 def test_error_verdicts() -> None:
-    err = {"ok": False, "error": {"kind": "task", "type": "java.lang.IllegalStateException",
-                                  "language": "java", "message": "Boom in task"}}
-    want = case({"error": {"kind": "task", "type": "$error_type", "message": "boom",
-                           "language": "$callee"}})
+    err = {
+        "ok": False,
+        "error": {
+            "kind": "task",
+            "type": "java.lang.IllegalStateException",
+            "language": "java",
+            "message": "Boom in task",
+        },
+    }
+    want = case(
+        {"error": {"kind": "task", "type": "$error_type", "message": "boom", "language": "$callee"}}
+    )
     assert verdict(want, err, "java", CAPS).passed
-    assert not verdict(want, err, "cpp", CAPS).passed       # language must be cpp there
+    assert not verdict(want, err, "cpp", CAPS).passed  # language must be cpp there
     assert not verdict(case({"error": {"kind": "timeout"}}), err, "java", CAPS).passed
     v = verdict(want, {"ok": True, "value": 1}, "java", CAPS)
     assert not v.passed and "expected an error" in v.detail
@@ -106,9 +146,14 @@ def test_error_verdicts() -> None:
 
 def test_actor_results_in_order() -> None:
     c = case({"values": [1, {"error": {"kind": "task"}}, 2]})
-    good = {"ok": True, "results": [{"ok": True, "value": 1},
-                                    {"ok": False, "error": {"kind": "task"}},
-                                    {"ok": True, "value": 2}]}
+    good = {
+        "ok": True,
+        "results": [
+            {"ok": True, "value": 1},
+            {"ok": False, "error": {"kind": "task"}},
+            {"ok": True, "value": 2},
+        ],
+    }
     assert verdict(c, good, "java", CAPS).passed
     swapped = {"ok": True, "results": [good["results"][i] for i in (2, 1, 0)]}
     assert "call 0" in verdict(c, swapped, "java", CAPS).detail
@@ -118,8 +163,7 @@ def test_actor_results_in_order() -> None:
 def test_golden_verdicts(golden: Golden) -> None:
     by_name = {c.name: c for c in golden_cases(golden)}
     nil = by_name["nil"]
-    assert golden_verdict(nil, {"ok": True, "value": bytes.fromhex(nil.golden["hex"])},
-                          CAPS).passed
+    assert golden_verdict(nil, {"ok": True, "value": bytes.fromhex(nil.golden["hex"])}, CAPS).passed
     assert not golden_verdict(nil, {"ok": True, "value": b"PLAI"}, CAPS).passed
     refused = {"ok": False, "error": {"message": "cannot read builtins.set in Java"}}
     assert golden_verdict(by_name["python_set"], refused, CAPS).passed
@@ -136,15 +180,15 @@ def test_golden_tuples_in_languages_without_them(golden: Golden) -> None:
     """Java and C++ read a Tuple ext as an array (object-format.md, ext 7): their bytes
     differ, and what they give back must be the value with tuples as arrays, except map
     keys, which Python reads as tuples."""
-    from plait._codec import serialize
+    from plait._format import serialize
 
     nested = {c.name: c for c in golden_cases(golden)}["tuple_nested"]
-    as_java = {(1, 2): [[], "pair"]}          # keys stay tuples, values become lists
+    as_java = {(1, 2): [[], "pair"]}  # keys stay tuples, values become lists
     outcome = {"ok": True, "value": serialize(as_java).to_bytes()}
     assert golden_verdict(nested, outcome, CAPS).passed
     assert not golden_verdict(nested, outcome, {**CAPS, "tuples": True}).passed
     kept = {"ok": True, "value": bytes.fromhex(nested.golden["hex"])}
-    assert not golden_verdict(nested, kept, CAPS).passed   # tuples must not survive
+    assert not golden_verdict(nested, kept, CAPS).passed  # tuples must not survive
 
 
 def test_known_failures_expire(tmp_path: Path) -> None:
@@ -156,8 +200,7 @@ def test_known_failures_expire(tmp_path: Path) -> None:
     assert r.status == "xfail" and used == {0}
     r = _classify(c, "python", "java", Verdict(True), 0.0, known, used)
     assert r.status == "xpass" and "remove the line" in r.detail
-    assert _classify(c, "cpp", "java", Verdict(False, "bad"), 0.0, known, set()).status == \
-        "failed"
+    assert _classify(c, "cpp", "java", Verdict(False, "bad"), 0.0, known, set()).status == "failed"
     (tmp_path / "java.txt").write_text("errors/x python->java\n")
     with pytest.raises(CaseError, match="java.txt:1: expected"):
         load_known_failures(tmp_path)

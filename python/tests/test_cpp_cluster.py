@@ -1,5 +1,6 @@
 """Python <-> C++ through a real cluster: C++ workers load the job's library (shipped
 through the code search path) and call back into the runtime."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,10 +8,10 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 import pytest
+from plait_fixtures import build_cpp_example
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import build_cpp_example
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +78,10 @@ def test_python_only_value_refused_with_its_type() -> None:
 
 def test_cpp_calls_back_into_the_runtime() -> None:
     assert plait.get(plait.cpp_function("put_get").remote(41), timeout=60) == 41
-    assert plait.get(plait.cpp_function("call_python").remote("operator", "add", 40, 2),
-                     timeout=60) == 42
+    assert (
+        plait.get(plait.cpp_function("call_python").remote("operator", "add", 40, 2), timeout=60)
+        == 42
+    )
 
 
 def test_results_flow_between_python_and_cpp() -> None:

@@ -1,12 +1,10 @@
 """CppExecutor: the example C++ library (examples/cpp), built with the SDK's CMake helper
 and loaded in-process, called on encoded arguments as a C++ worker would call it."""
+
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +14,10 @@ import pyarrow as pa
 import pytest
 from plait_fixtures import build_cpp_example
 
-from plait._codec import deserialize, serialize
-from plait._core_worker.language import LanguageError
-from plait._object_ref import ObjectRef, OwnerAddress
-from plait._proto import common_pb2
+from plait._core.language import LanguageError
+from plait._format import deserialize, serialize
+from plait._format.object_ref import ObjectRef, OwnerAddress
+from plait._protocol import common_pb2
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "examples" / "cpp" / "build.sh"
@@ -44,8 +42,11 @@ class FakeHost:
 
     def _new_ref(self, encoded: bytes) -> ObjectRef:
         self._next += 1
-        ref = ObjectRef(self._next.to_bytes(20, "big"),
-                        OwnerAddress("ab" * 8, "127.0.0.1", 1234, bytes(16)), count=False)
+        ref = ObjectRef(
+            self._next.to_bytes(20, "big"),
+            OwnerAddress("ab" * 8, "127.0.0.1", 1234, bytes(16)),
+            count=False,
+        )
         self.store[ref.object_id] = encoded
         return ref
 
@@ -62,9 +63,15 @@ class FakeHost:
     def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]:
         return [self.store[r.object_id] for r in deserialize(encoded_refs)]
 
-    def submit_task(self, language: str, name_parts: list[str], args: list[bytes],
-                    kwarg_names: list[str], num_returns: int,
-                    resources: dict[str, float]) -> bytes:
+    def submit_task(
+        self,
+        language: str,
+        name_parts: list[str],
+        args: list[bytes],
+        kwarg_names: list[str],
+        num_returns: int,
+        resources: dict[str, float],
+    ) -> bytes:
         self.submitted.append((language, name_parts))
         fn = getattr(importlib.import_module(name_parts[0]), name_parts[1])
         result = fn(*[deserialize(a) for a in args])
@@ -87,8 +94,9 @@ def executor(library: Path, host: FakeHost) -> Iterator[Any]:
 
 
 def cpp(name: str) -> common_pb2.FunctionDescriptor:
-    return common_pb2.FunctionDescriptor(language=common_pb2.CPP,
-                                         cpp=common_pb2.CppFunction(symbol=name))
+    return common_pb2.FunctionDescriptor(
+        language=common_pb2.CPP, cpp=common_pb2.CppFunction(symbol=name)
+    )
 
 
 def enc(value: Any) -> bytes:
@@ -109,8 +117,16 @@ def test_library_registers_its_functions_and_actor(executor: Any) -> None:
 
 
 def test_plain_values_round_trip_through_cpp(executor: Any) -> None:
-    value = {"int": -5, "big": 2**64 - 1, "float": 1.5, "str": "héllo ✓ 🎉", "bin": b"\x00\xff",
-             "list": [1, [2.5, None], True], 7: "int key", "tuple": (1, 2)}
+    value = {
+        "int": -5,
+        "big": 2**64 - 1,
+        "float": 1.5,
+        "str": "héllo ✓ 🎉",
+        "bin": b"\x00\xff",
+        "list": [1, [2.5, None], True],
+        7: "int key",
+        "tuple": (1, 2),
+    }
     back = call(executor, "echo", value)
     assert back == {**value, "tuple": [1, 2]}  # C++ reads tuples as arrays
 
@@ -171,8 +187,7 @@ def test_wrong_argument_type_names_the_argument(executor: Any) -> None:
     assert info.value.message == "argument 2 of divide: expected float64, got string"
     with pytest.raises(LanguageError) as info:
         call(executor, "word_lengths", ["a", 3])
-    assert info.value.message == \
-        "argument 1 of word_lengths: item 1: expected string, got int64"
+    assert info.value.message == "argument 1 of word_lengths: item 1: expected string, got int64"
     with pytest.raises(LanguageError) as info:
         call(executor, "saxpy", 2.0, [1, 2])
     assert "expected Arrow table, got array" in info.value.message
@@ -256,8 +271,9 @@ def test_host_errors_reach_cpp_code_as_exceptions(library: Path) -> None:
     assert "no plait runtime" in info.value.message
 
 
-def test_code_search_path_loads_plait_libraries_in_directories(library: Path,
-                                                               tmp_path: Path) -> None:
+def test_code_search_path_loads_plait_libraries_in_directories(
+    library: Path, tmp_path: Path
+) -> None:
     from plait._cpp.executor import CppExecutor
 
     shutil.copy(library, tmp_path / LIBRARY)
@@ -274,8 +290,9 @@ def test_code_search_path_skips_other_languages_files(library: Path, tmp_path: P
     # One job's path holds every language's code: C++ workers load only the libraries.
     (tmp_path / "app.jar").write_bytes(b"PK\x03\x04 not ELF")
     (tmp_path / "mod.py").write_text("x = 1")
-    ex = CppExecutor.for_code_search_path([str(tmp_path / "app.jar"), str(library),
-                                           str(tmp_path / "mod.py")])
+    ex = CppExecutor.for_code_search_path(
+        [str(tmp_path / "app.jar"), str(library), str(tmp_path / "mod.py")]
+    )
     assert "saxpy" in ex.registered_names
     with pytest.raises(ValueError, match="cannot load"):  # a listed library must load
         CppExecutor.for_code_search_path([str(tmp_path / "missing.so")])

@@ -1,26 +1,30 @@
 """plait.exceptions survive the trip through the object format (cloudpickle) intact."""
+
 from __future__ import annotations
 
 import cloudpickle
 import pytest
 
 from plait import exceptions as exc
-from plait._core_worker.errors import error_info_for, exception_from
+from plait._core.errors import error_info_for, exception_from
 
 
 def _round_trip(err: BaseException) -> BaseException:
     return exception_from(error_info_for(err))
 
 
-@pytest.mark.parametrize("err", [
-    exc.TaskCancelledError("ab12"),
-    exc.ObjectLostError("cd34"),
-    exc.OwnerDiedError("cd34", "Object cd34 is lost: its owner died."),
-    exc.ActorDiedError("The actor ef56 died: killed.", "ef56"),
-    exc.RayActorError("The actor died.", "ef56"),
-    exc.WorkerCrashedError("The worker died."),
-    exc.GetTimeoutError("Get timed out."),
-])
+@pytest.mark.parametrize(
+    "err",
+    [
+        exc.TaskCancelledError("ab12"),
+        exc.ObjectLostError("cd34"),
+        exc.OwnerDiedError("cd34", "Object cd34 is lost: its owner died."),
+        exc.ActorDiedError("The actor ef56 died: killed.", "ef56"),
+        exc.RayActorError("The actor died.", "ef56"),
+        exc.WorkerCrashedError("The worker died."),
+        exc.GetTimeoutError("Get timed out."),
+    ],
+)
 def test_errors_keep_type_message_and_fields(err: BaseException) -> None:
     for back in (cloudpickle.loads(cloudpickle.dumps(err)), _round_trip(err)):
         assert type(back) is type(err)

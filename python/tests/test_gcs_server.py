@@ -1,4 +1,5 @@
 """The real GCS process over gRPC: RPCs, a waiting GetActor, and restart recovery."""
+
 from __future__ import annotations
 
 import os
@@ -13,14 +14,14 @@ from pathlib import Path
 import grpc
 import pytest
 
-from plait._proto import common_pb2, gcs_pb2, gcs_pb2_grpc
+from plait._protocol import common_pb2, gcs_pb2, gcs_pb2_grpc
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 20.0
 
 
 class GcsProcess:
-    """`python -m plait._gcs` on a free port, with its output in files under `workdir`."""
+    """`python -m plait._services.gcs` on a free port, with its output in files under `workdir`."""
 
     def __init__(self, workdir: Path, storage: Path, run: int) -> None:
         self.ready_file = workdir / f"ready-{run}"
@@ -30,10 +31,17 @@ class GcsProcess:
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable, "-m", "plait._gcs",
-                    "--host", "127.0.0.1", "--port", "0",
-                    "--storage", str(storage),
-                    "--ready-file", str(self.ready_file),
+                    sys.executable,
+                    "-m",
+                    "plait._services.gcs",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--storage",
+                    str(storage),
+                    "--ready-file",
+                    str(self.ready_file),
                 ],
                 stdout=out,
                 stderr=err,
@@ -163,9 +171,7 @@ def test_rpcs_waiting_get_actor_and_restart_recovery(
     address = common_pb2.Address(node_id="n1", ip="127.0.0.1", port=6000, worker_id=b"w1")
     stub.UpdateActor(
         gcs_pb2.UpdateActorRequest(
-            actor=common_pb2.ActorInfo(
-                actor_id=b"actor-1", state=common_pb2.ALIVE, address=address
-            )
+            actor=common_pb2.ActorInfo(actor_id=b"actor-1", state=common_pb2.ALIVE, address=address)
         ),
         timeout=5,
     )
@@ -179,9 +185,7 @@ def test_rpcs_waiting_get_actor_and_restart_recovery(
     assert stub.KVPut(put, timeout=5).added
     assert not stub.KVPut(put, timeout=5).added
     assert stub.KVGet(gcs_pb2.KVGetRequest(ns="fn", key="f1"), timeout=5).value == b"pickled"
-    assert list(stub.KVKeys(gcs_pb2.KVKeysRequest(ns="fn", prefix="f"), timeout=5).keys) == [
-        "f1"
-    ]
+    assert list(stub.KVKeys(gcs_pb2.KVKeysRequest(ns="fn", prefix="f"), timeout=5).keys) == ["f1"]
 
     # Crash (SIGKILL), restart on the same file: job, actor and KV are back.
     gcs.stop(signal.SIGKILL)

@@ -1,10 +1,11 @@
 """GcsState without sockets: names, recovery from SQLite, node timeouts, jobs, KV."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from plait._gcs.state import OWNER_JOB_FINISHED, GcsState
-from plait._proto import common_pb2
+from plait._protocol import common_pb2
+from plait._services.gcs.state import OWNER_JOB_FINISHED, GcsState
 
 
 class FakeClock:

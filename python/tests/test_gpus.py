@@ -1,5 +1,6 @@
 """GPUs: tasks and actors that ask for them get their own devices, named as the node's
 CUDA_VISIBLE_DEVICES names them; tasks that ask for none see the node's environment."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 import plait
-from plait._core_worker.executor import device_ids
+from plait._core.executor import device_ids
 
 NODE_DEVICES = "5,7"  # the node may use these two devices only
 
@@ -87,8 +88,7 @@ def test_fractional_gpus_share_a_device() -> None:
             return plait.get_gpu_ids(), os.environ.get("CUDA_VISIBLE_DEVICES")
 
     a, b = HalfGpu.remote(), HalfGpu.remote()
-    (ids_a, env_a), (ids_b, env_b) = plait.get([a.devices.remote(), b.devices.remote()],
-                                               timeout=60)
+    (ids_a, env_a), (ids_b, env_b) = plait.get([a.devices.remote(), b.devices.remote()], timeout=60)
     assert ids_a == ids_b and len(ids_a) == 1 and env_a == env_b == str(ids_a[0])
     whole, _ = plait.get(hold_gpu.remote(0), timeout=60)  # the other device is whole
     assert whole != ids_a and whole[0] in (5, 7)

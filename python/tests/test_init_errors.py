@@ -1,4 +1,5 @@
 """plait.init's bad inputs fail at once with a clear error and leave plait uninitialized."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,7 @@ def not_initialized() -> None:
         plait.shutdown()
 
 
-def test_auto_without_a_running_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                        ) -> None:
+def test_auto_without_a_running_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cluster_file = tmp_path / "cluster.json"
     monkeypatch.setattr(_api, "CLUSTER_FILE", cluster_file)
     with pytest.raises(ConnectionError, match="no running plait cluster was found"):

@@ -1,5 +1,6 @@
 """Python <-> Java through a real cluster: Java workers (a JVM in a worker process) and a
 Java driver (`plait java`)."""
+
 from __future__ import annotations
 
 import os
@@ -11,10 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from plait_fixtures import wait_for
 
 import plait
 from plait import exceptions as exc
-from plait_fixtures import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
@@ -22,8 +23,12 @@ EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "setup_java.sh")],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "setup_java.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     if plait.is_initialized():
         plait.shutdown()
@@ -36,10 +41,10 @@ pytestmark = pytest.mark.usefixtures("cluster")
 
 
 def test_jdk_static_method_as_a_task() -> None:
-    assert plait.get(plait.java_function("java.lang.Math", "max").remote(3, 7),
-                     timeout=60) == 7
-    assert plait.get(plait.java_function("java.lang.Math", "max").remote(2.5, 1.0),
-                     timeout=60) == 2.5
+    assert plait.get(plait.java_function("java.lang.Math", "max").remote(3, 7), timeout=60) == 7
+    assert (
+        plait.get(plait.java_function("java.lang.Math", "max").remote(2.5, 1.0), timeout=60) == 2.5
+    )
 
 
 def test_jdk_classes_as_actors() -> None:
@@ -56,8 +61,9 @@ def test_user_class_from_code_search_path() -> None:
     stats = "io.plait.examples.Stats"
     mean = plait.java_function(stats, "mean").remote(np.array([1.0, 2.0, 3.0]))
     assert plait.get(mean, timeout=60) == 2.0
-    cumsum = plait.get(plait.java_function(stats, "cumsum").remote(
-        np.array([1, 2, 3], dtype=np.int64)), timeout=60)
+    cumsum = plait.get(
+        plait.java_function(stats, "cumsum").remote(np.array([1, 2, 3], dtype=np.int64)), timeout=60
+    )
     assert list(cumsum) == [1, 3, 6]
 
 
@@ -102,8 +108,7 @@ def test_named_java_actor_found_from_python() -> None:
 
 def test_refs_pass_between_python_and_java() -> None:
     r = plait.put(20)
-    assert plait.get(plait.java_function("java.lang.Math", "max").remote(r, 3),
-                     timeout=60) == 20
+    assert plait.get(plait.java_function("java.lang.Math", "max").remote(r, 3), timeout=60) == 20
 
     @plait.remote
     def double(x: Any) -> Any:
@@ -115,9 +120,21 @@ def test_refs_pass_between_python_and_java() -> None:
 
 def test_java_driver_drives_python_and_java(tmp_path: Path) -> None:
     env = dict(os.environ, PLAIT_TMPDIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "plait._cli", "java", "-cp",
-                          str(EXAMPLES_JAR), "io.plait.examples.CrossLanguageDriver"],
-                         env=env, capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plait._cli",
+            "java",
+            "-cp",
+            str(EXAMPLES_JAR),
+            "io.plait.examples.CrossLanguageDriver",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Math.max(3, 7) = 7" in out.stdout
     assert "counter = 11" in out.stdout
@@ -128,12 +145,13 @@ def test_java_driver_drives_python_and_java(tmp_path: Path) -> None:
 def store_used() -> int:
     import gc
 
-    from plait._core_worker.context import current_core_worker
-    from plait._proto import raylet_pb2
+    from plait._core.context import current_core_worker
+    from plait._protocol import raylet_pb2
 
     gc.collect()
-    reply = current_core_worker().raylet_sync.GetNodeStats(raylet_pb2.GetNodeStatsRequest(),
-                                                           timeout=10)
+    reply = current_core_worker().raylet_sync.GetNodeStats(
+        raylet_pb2.GetNodeStatsRequest(), timeout=10
+    )
     return int(reply.store_used_bytes)
 
 
@@ -146,7 +164,7 @@ def test_java_driver_gives_back_the_objects_it_drops() -> None:
     # holds go back and the store's memory returns.
     import jpype
 
-    from plait._core_worker.context import current_core_worker
+    from plait._core.context import current_core_worker
     from plait._java import bridge, jvm
 
     jvm.start()
@@ -160,8 +178,9 @@ def test_java_driver_gives_back_the_objects_it_drops() -> None:
         make = jpype.JClass("io.plait.PyFunction").of("builtins", "bytes")
         refs += [java.task(make, jpype.JLong(MB5)).remote() for _ in range(10)]
         assert len(java.get(refs[-1])) == MB5  # a get's hold comes and goes with its value
-        wait_for(lambda: store_used() >= base + 20 * MB5, timeout=30,
-                 what="the 20 objects in the store")
+        wait_for(
+            lambda: store_used() >= base + 20 * MB5, timeout=30, what="the 20 objects in the store"
+        )
         assert host.num_held() == held + 20
         kept = refs[3].as_(jpype.JClass("java.lang.Object"))  # a copy keeps its hold
         del refs
@@ -190,8 +209,9 @@ def test_refs_in_a_java_tasks_arguments_are_given_back() -> None:
     # it); once the worker's GC has collected it, the owner can free the object.
     base = store_used()
     big = plait.put(np.ones(2 * MB5, dtype=np.uint8))
-    out = plait.get(plait.java_function("java.util.Objects", "requireNonNull").remote([big]),
-                    timeout=60)
+    out = plait.get(
+        plait.java_function("java.util.Objects", "requireNonNull").remote([big]), timeout=60
+    )
     assert out == [big]
     assert store_used() >= base + 2 * MB5
     del big, out

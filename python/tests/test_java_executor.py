@@ -1,6 +1,7 @@
 """plait._java.executor.JavaExecutor in this process (no cluster): Java methods and actors
-called with values encoded by plait._codec, results decoded by it, failures as
+called with values encoded by plait._format, results decoded by it, failures as
 LanguageError. The JVM starts once per test process (JPype cannot restart it)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -11,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from plait._codec import deserialize, serialize
-from plait._core_worker.language import LanguageError
-from plait._proto import common_pb2
+from plait._core.language import LanguageError
+from plait._format import deserialize, serialize
+from plait._protocol import common_pb2
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
@@ -22,8 +23,12 @@ EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
 @pytest.fixture(scope="module")
 def built() -> None:
     """The runtime jar and the examples jar (a no-op when they are up to date)."""
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "setup_java.sh")],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "setup_java.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -37,19 +42,28 @@ def executor(built: None) -> Iterator[Any]:
 
 
 def fn(class_name: str, method: str) -> common_pb2.FunctionDescriptor:
-    return common_pb2.FunctionDescriptor(language=common_pb2.JAVA, java=common_pb2.JavaFunction(
-        class_name=class_name, method=method, arity=-1))
+    return common_pb2.FunctionDescriptor(
+        language=common_pb2.JAVA,
+        java=common_pb2.JavaFunction(class_name=class_name, method=method, arity=-1),
+    )
 
 
 def enc(*values: Any) -> list[bytes]:
     return [serialize(v).to_bytes() for v in values]
 
 
-def call(ex: Any, class_name: str, method: str, *args: Any, kwargs: dict[str, Any] | None = None,
-         num_returns: int = 1) -> list[Any]:
+def call(
+    ex: Any,
+    class_name: str,
+    method: str,
+    *args: Any,
+    kwargs: dict[str, Any] | None = None,
+    num_returns: int = 1,
+) -> list[Any]:
     kwargs = kwargs or {}
-    out = ex.call_function(fn(class_name, method), enc(*args, *kwargs.values()),
-                           list(kwargs), num_returns)
+    out = ex.call_function(
+        fn(class_name, method), enc(*args, *kwargs.values()), list(kwargs), num_returns
+    )
     assert all(isinstance(b, bytes) for b in out)
     return [deserialize(b) for b in out]
 
@@ -143,14 +157,17 @@ def test_large_tensor_is_read_in_place(executor: Any) -> None:
 def test_list_of_maps(executor: Any) -> None:
     rows = [{"a": 2, "b": 3, "name": "x"}, {"a": 4, "b": 5, "name": "y"}]
     [out] = call(executor, STATS, "withTotals", rows)
-    assert out == [{"a": 2, "b": 3, "name": "x", "total": 6},
-                   {"a": 4, "b": 5, "name": "y", "total": 20}]
+    assert out == [
+        {"a": 2, "b": 3, "name": "x", "total": 6},
+        {"a": 4, "b": 5, "name": "y", "total": 20},
+    ]
 
 
 def test_several_returns_and_python_only_values(executor: Any) -> None:
     assert call(executor, "java.util.List", "of", 1, "b", num_returns=2) == [1, "b"]
-    with pytest.raises(LanguageError, match="cannot read a Python-only value of type "
-                                            "'builtins.set'"):
+    with pytest.raises(
+        LanguageError, match="cannot read a Python-only value of type 'builtins.set'"
+    ):
         call(executor, "java.util.Objects", "toString", {1, 2})
 
 
@@ -167,7 +184,7 @@ class FakeHost:
     """HostApi's byte-level methods over a dict: what the bridge forwards Java's calls to."""
 
     def __init__(self) -> None:
-        from plait._object_ref import ObjectRef, OwnerAddress
+        from plait._format.object_ref import ObjectRef, OwnerAddress
 
         self.objects: dict[bytes, bytes] = {}
         self.calls: list[tuple[Any, ...]] = []
@@ -191,19 +208,37 @@ class FakeHost:
         # store objects arrive as read-only views; the bridge passes them in place
         return [memoryview(self.objects[r.object_id]) for r in refs]
 
-    def submit_task(self, language: str, name_parts: list[str], args: list[bytes],
-                    kwarg_names: list[str], num_returns: int,
-                    resources: dict[str, float]) -> bytes:
+    def submit_task(
+        self,
+        language: str,
+        name_parts: list[str],
+        args: list[bytes],
+        kwarg_names: list[str],
+        num_returns: int,
+        resources: dict[str, float],
+    ) -> bytes:
         self.calls.append((language, name_parts, list(kwarg_names), resources))
         total = sum(deserialize(a) for a in args)
         return serialize([self._store(serialize(total).to_bytes())]).to_bytes()
 
-    def create_actor(self, language: str, name_parts: list[str], args: list[bytes],
-                     kwarg_names: list[str], options: dict[str, Any]) -> bytes:
+    def create_actor(
+        self,
+        language: str,
+        name_parts: list[str],
+        args: list[bytes],
+        kwarg_names: list[str],
+        options: dict[str, Any],
+    ) -> bytes:
         raise ValueError("no actors here")
 
-    def call_actor(self, encoded_handle: bytes, method: str, args: list[bytes],
-                   kwarg_names: list[str], num_returns: int) -> bytes:
+    def call_actor(
+        self,
+        encoded_handle: bytes,
+        method: str,
+        args: list[bytes],
+        kwarg_names: list[str],
+        num_returns: int,
+    ) -> bytes:
         raise ValueError("no actors here")
 
     def get_actor(self, name: str, namespace: str) -> bytes:
@@ -229,14 +264,17 @@ def test_runtime_bridge_forwards_java_calls_to_the_host(built: None) -> None:
         py_fn = jpype.JClass("io.plait.PyFunction")
         ref = plait.put(jpype.JArray(jpype.JDouble)([1.5, 2.5]))
         assert list(plait.get(ref)) == [1.5, 2.5]  # a tensor back as double[]
-        task = plait.task(py_fn.of("mod", "add", jpype.JClass("java.lang.Long")),
-                          jpype.JLong(2), jpype.JLong(3))
+        task = plait.task(
+            py_fn.of("mod", "add", jpype.JClass("java.lang.Long")), jpype.JLong(2), jpype.JLong(3)
+        )
         assert int(plait.get(task.setResource("CPU", 1.0).remote())) == 5
         kw_task = plait.task(py_fn.of("mod", "add"), jpype.JLong(2))
         kw_task.setKwarg("b", jpype.JLong(4))
         assert int(plait.get(kw_task.remote())) == 6  # keyword values follow the positional
-        assert host.calls == [("python", ["mod", "add"], [], {"CPU": 1.0}),
-                              ("python", ["mod", "add"], ["b"], {})]
+        assert host.calls == [
+            ("python", ["mod", "add"], [], {"CPU": 1.0}),
+            ("python", ["mod", "add"], ["b"], {}),
+        ]
         assert not plait.getActor("nobody").isPresent()
         with pytest.raises(jpype.JClass("io.plait.PlaitException"), match="no actors here"):
             plait.actor(jpype.JClass("io.plait.PyActorClass").of("mod", "C")).remote()
@@ -250,7 +288,7 @@ def test_runtime_bridge_forwards_java_calls_to_the_host(built: None) -> None:
 
 class MappedHost(FakeHost):
     """get() maps each object from a file, as the core worker maps store objects
-    (plait._object_store.client.map_object): when the last reference to the returned
+    (plait._transport.store_client.map_object): when the last reference to the returned
     buffer goes, the memory is unmapped, and Java's only reference is the bridge's."""
 
     def __init__(self, tmp: Path) -> None:
@@ -305,7 +343,8 @@ def test_mapped_tensor_outlives_the_java_values_made_of_it(built: None, tmp_path
         ref = host._store(serialize(values).to_bytes())
         plait = jpype.JClass("io.plait.Plait")
         java_ref = jpype.JClass("io.plait.runtime.ObjectDecoder").decode(
-            jpype.JArray(jpype.JByte)(serialize(ref).to_bytes()))
+            jpype.JArray(jpype.JByte)(serialize(ref).to_bytes())
+        )
         encoder = jpype.JClass("io.plait.runtime.ObjectEncoder")
 
         tensor = plait.get(java_ref)

@@ -1,4 +1,5 @@
 """A local head started by init() goes away with the driver, however the driver ends."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ def test_local_cluster_stops_with_driver(how: str, tmp_path: Path) -> None:
     script = tmp_path / "driver.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), PLAIT_TMPDIR=str(tmp_path))
-    out = subprocess.run([sys.executable, str(script), how], env=env, capture_output=True,
-                         text=True, timeout=90)
+    out = subprocess.run(
+        [sys.executable, str(script), how], env=env, capture_output=True, text=True, timeout=90
+    )
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("PIDS"))
     pids = [int(p) for p in line.split()[1:]]
     assert len(pids) == 3  # GCS, raylet, worker

@@ -1,4 +1,5 @@
 """Two raylets (two nodes) on one machine: spillback, cross-node objects, node join."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -6,10 +7,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from plait_fixtures import wait_for
 
 import plait
-from plait._node import NodeProcesses, start_head, start_worker_node
-from plait_fixtures import wait_for
+from plait._services.node import NodeProcesses, start_head, start_worker_node
 
 
 @pytest.fixture(scope="module")
@@ -38,24 +39,30 @@ def where() -> str:
 
 def test_second_node_joins(two_nodes: tuple[NodeProcesses, NodeProcesses]) -> None:
     head, worker = two_nodes
-    nodes = wait_for(lambda: [n for n in plait.nodes() if n["Alive"]] if len(
-        [n for n in plait.nodes() if n["Alive"]]) == 2 else None, what="two live nodes")
+    nodes = wait_for(
+        lambda: (
+            [n for n in plait.nodes() if n["Alive"]]
+            if len([n for n in plait.nodes() if n["Alive"]]) == 2
+            else None
+        ),
+        what="two live nodes",
+    )
     assert {n["NodeID"] for n in nodes} == {head.node_id, worker.node_id}
     res = plait.cluster_resources()
     assert res["CPU"] == 2 and res["special"] == 2 and res["head_only"] == 1
 
 
 def test_task_that_needs_other_node_runs_there(
-        two_nodes: tuple[NodeProcesses, NodeProcesses]) -> None:
+    two_nodes: tuple[NodeProcesses, NodeProcesses],
+) -> None:
     head, worker = two_nodes
-    assert plait.get(where.options(resources={"special": 1}).remote(), timeout=60) == \
-        worker.node_id
-    assert plait.get(where.options(resources={"head_only": 1}).remote(), timeout=60) == \
-        head.node_id
+    assert plait.get(where.options(resources={"special": 1}).remote(), timeout=60) == worker.node_id
+    assert plait.get(where.options(resources={"head_only": 1}).remote(), timeout=60) == head.node_id
 
 
 def test_tasks_spill_over_when_local_node_is_full(
-        two_nodes: tuple[NodeProcesses, NodeProcesses]) -> None:
+    two_nodes: tuple[NodeProcesses, NodeProcesses],
+) -> None:
     import time
 
     @plait.remote
@@ -68,7 +75,8 @@ def test_tasks_spill_over_when_local_node_is_full(
 
 
 def test_object_made_on_one_node_is_read_on_the_other(
-        two_nodes: tuple[NodeProcesses, NodeProcesses]) -> None:
+    two_nodes: tuple[NodeProcesses, NodeProcesses],
+) -> None:
     head, worker = two_nodes
 
     @plait.remote(resources={"special": 1})

@@ -1,4 +1,5 @@
 """plait._native: the compiled buffer copy used to write large values into shared memory."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -73,4 +74,3 @@ def test_rejected_call_releases_the_destination_export() -> None:
         _native.copy_buffer(dst, np.arange(8, dtype=np.uint8)[::2])
     dst.extend(b"more")
     assert len(dst) == 8
-

@@ -1,5 +1,6 @@
 """The raylet's object manager behind real gRPC servers: pulls between two nodes,
 shared pulls, waiting for seals, spilling and restoring, freeing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,11 +16,11 @@ from typing import Any, TypeVar
 import grpc
 import pytest
 
-from plait._object_store.client import map_object, write_object
-from plait._object_store.local_store import LocalObjectStore
-from plait._proto import raylet_pb2, raylet_pb2_grpc
-from plait._raylet.object_manager import ObjectManager
-from plait._transport import aio_channel, aio_server, bind
+from plait._protocol import raylet_pb2, raylet_pb2_grpc
+from plait._services.object_store.local_store import LocalObjectStore
+from plait._services.raylet.object_manager import ObjectManager
+from plait._transport.channels import aio_channel, aio_server, bind
+from plait._transport.store_client import map_object, write_object
 
 T = TypeVar("T")
 TEST_TIMEOUT_S = 20.0
@@ -33,24 +34,29 @@ class ObjectServicer(raylet_pb2_grpc.RayletServiceServicer):
         self.manager = manager
         self.pulls_served = 0
 
-    async def CreateObject(self, request: raylet_pb2.CreateObjectRequest,
-                           context: Any) -> raylet_pb2.CreateObjectReply:
+    async def CreateObject(
+        self, request: raylet_pb2.CreateObjectRequest, context: Any
+    ) -> raylet_pb2.CreateObjectReply:
         return await self.manager.create_object(request)
 
-    async def SealObject(self, request: raylet_pb2.SealObjectRequest,
-                         context: Any) -> raylet_pb2.SealObjectReply:
+    async def SealObject(
+        self, request: raylet_pb2.SealObjectRequest, context: Any
+    ) -> raylet_pb2.SealObjectReply:
         return await self.manager.seal_object(request)
 
-    async def GetObjects(self, request: raylet_pb2.GetObjectsRequest,
-                         context: Any) -> raylet_pb2.GetObjectsReply:
+    async def GetObjects(
+        self, request: raylet_pb2.GetObjectsRequest, context: Any
+    ) -> raylet_pb2.GetObjectsReply:
         return await self.manager.get_objects(request)
 
-    async def FreeObjects(self, request: raylet_pb2.FreeObjectsRequest,
-                          context: Any) -> raylet_pb2.FreeObjectsReply:
+    async def FreeObjects(
+        self, request: raylet_pb2.FreeObjectsRequest, context: Any
+    ) -> raylet_pb2.FreeObjectsReply:
         return await self.manager.free_objects(request)
 
-    async def PullObject(self, request: raylet_pb2.PullObjectRequest,
-                         context: Any) -> AsyncIterator[raylet_pb2.ObjectChunk]:
+    async def PullObject(
+        self, request: raylet_pb2.PullObjectRequest, context: Any
+    ) -> AsyncIterator[raylet_pb2.ObjectChunk]:
         self.pulls_served += 1
         async for chunk in self.manager.pull_object(request):
             yield chunk
@@ -69,8 +75,9 @@ class Node:
 
     async def put(self, object_id: bytes, data: bytes) -> None:
         """Write an object the way a core worker does: create, fill the file, seal."""
-        reply = await self.stub.CreateObject(raylet_pb2.CreateObjectRequest(
-            object_id=object_id, size=len(data)))
+        reply = await self.stub.CreateObject(
+            raylet_pb2.CreateObjectRequest(object_id=object_id, size=len(data))
+        )
         assert not reply.error, reply.error
         assert not reply.exists
 
@@ -80,10 +87,14 @@ class Node:
         await asyncio.to_thread(write_object, reply.path, len(data), fill)
         await self.stub.SealObject(raylet_pb2.SealObjectRequest(object_id=object_id))
 
-    async def get(self, object_ids: list[bytes], sources: list[str],
-                  timeout_s: float = 5.0) -> list[raylet_pb2.LocalObject]:
-        reply = await self.stub.GetObjects(raylet_pb2.GetObjectsRequest(
-            object_ids=object_ids, source_node_ids=sources, timeout_s=timeout_s))
+    async def get(
+        self, object_ids: list[bytes], sources: list[str], timeout_s: float = 5.0
+    ) -> list[raylet_pb2.LocalObject]:
+        reply = await self.stub.GetObjects(
+            raylet_pb2.GetObjectsRequest(
+                object_ids=object_ids, source_node_ids=sources, timeout_s=timeout_s
+            )
+        )
         return list(reply.objects)
 
 
@@ -93,13 +104,26 @@ class Cluster:
     addresses: dict[str, str] = field(default_factory=dict)
     nodes: list[Node] = field(default_factory=list)
 
-    async def add_node(self, node_id: str, capacity: int = 64 << 20,
-                       chunk_bytes: int = 64 << 10, pull_stall_timeout_s: float = 5.0,
-                       servicer_class: type[ObjectServicer] = ObjectServicer) -> Node:
-        store = LocalObjectStore(os.path.join(self.root, "shm", node_id),
-                                 os.path.join(self.root, "spill", node_id), capacity)
-        manager = ObjectManager(node_id, store, self.addresses.get, chunk_bytes=chunk_bytes,
-                                pull_stall_timeout_s=pull_stall_timeout_s)
+    async def add_node(
+        self,
+        node_id: str,
+        capacity: int = 64 << 20,
+        chunk_bytes: int = 64 << 10,
+        pull_stall_timeout_s: float = 5.0,
+        servicer_class: type[ObjectServicer] = ObjectServicer,
+    ) -> Node:
+        store = LocalObjectStore(
+            os.path.join(self.root, "shm", node_id),
+            os.path.join(self.root, "spill", node_id),
+            capacity,
+        )
+        manager = ObjectManager(
+            node_id,
+            store,
+            self.addresses.get,
+            chunk_bytes=chunk_bytes,
+            pull_stall_timeout_s=pull_stall_timeout_s,
+        )
         servicer = servicer_class(manager)
         server = aio_server()
         raylet_pb2_grpc.add_RayletServiceServicer_to_server(servicer, server)
@@ -108,8 +132,16 @@ class Cluster:
         address = f"127.0.0.1:{port}"
         self.addresses[node_id] = address
         channel = aio_channel(address)
-        node = Node(node_id, store, manager, servicer, server, address, channel,
-                    raylet_pb2_grpc.RayletServiceStub(channel))
+        node = Node(
+            node_id,
+            store,
+            manager,
+            servicer,
+            server,
+            address,
+            channel,
+            raylet_pb2_grpc.RayletServiceStub(channel),
+        )
         self.nodes.append(node)
         return node
 
@@ -184,8 +216,7 @@ def test_concurrent_gets_share_one_pull(root: str) -> None:
 def test_get_waits_for_an_object_being_created(root: str) -> None:
     async def body(cluster: Cluster) -> None:
         a = await cluster.add_node("node-a")
-        reply = await a.stub.CreateObject(raylet_pb2.CreateObjectRequest(
-            object_id=oid(1), size=3))
+        reply = await a.stub.CreateObject(raylet_pb2.CreateObjectRequest(object_id=oid(1), size=3))
         waiting = asyncio.ensure_future(a.get([oid(1)], ["node-a"], timeout_s=5.0))
         await asyncio.sleep(0.2)
         assert not waiting.done()
@@ -218,8 +249,9 @@ def test_pull_errors_are_reported_per_object(root: str) -> None:
         # A node nobody knows (dead), a node that is gone (nothing listens), an object
         # the source does not have (freed).
         cluster.addresses["node-gone"] = "127.0.0.1:1"
-        dead, gone, freed = await b.get([oid(1), oid(2), oid(3)],
-                                        ["node-ghost", "node-gone", "node-a"])
+        dead, gone, freed = await b.get(
+            [oid(1), oid(2), oid(3)], ["node-ghost", "node-gone", "node-a"]
+        )
         assert not dead.found and "dead or unknown" in dead.error
         assert not gone.found and "UNAVAILABLE" in gone.error
         assert not freed.found and "not on node node-a" in freed.error
@@ -236,8 +268,9 @@ def test_pull_errors_are_reported_per_object(root: str) -> None:
 class HungServicer(ObjectServicer):
     """A source node that accepts pulls and then sends nothing."""
 
-    async def PullObject(self, request: raylet_pb2.PullObjectRequest,
-                         context: Any) -> AsyncIterator[raylet_pb2.ObjectChunk]:
+    async def PullObject(
+        self, request: raylet_pb2.PullObjectRequest, context: Any
+    ) -> AsyncIterator[raylet_pb2.ObjectChunk]:
         self.pulls_served += 1
         await asyncio.sleep(TEST_TIMEOUT_S)
         yield raylet_pb2.ObjectChunk(found=False)
@@ -288,8 +321,9 @@ def test_free_returns_the_space(root: str) -> None:
         await a.put(oid(1), os.urandom(60_000))
         await a.put(oid(2), os.urandom(30_000))
         # Nothing can be spilled to fit an object larger than the whole store.
-        too_big = await a.stub.CreateObject(raylet_pb2.CreateObjectRequest(
-            object_id=oid(3), size=200_000))
+        too_big = await a.stub.CreateObject(
+            raylet_pb2.CreateObjectRequest(object_id=oid(3), size=200_000)
+        )
         assert "object store full" in too_big.error and "200000 bytes" in too_big.error
         assert a.manager.stats()["used_bytes"] == 90_000
         await a.stub.FreeObjects(raylet_pb2.FreeObjectsRequest(object_ids=[oid(1), oid(2)]))
@@ -308,8 +342,7 @@ def test_create_existing_object_reports_exists(root: str) -> None:
     async def body(cluster: Cluster) -> None:
         a = await cluster.add_node("node-a")
         await a.put(oid(1), b"once")
-        reply = await a.stub.CreateObject(raylet_pb2.CreateObjectRequest(
-            object_id=oid(1), size=4))
+        reply = await a.stub.CreateObject(raylet_pb2.CreateObjectRequest(object_id=oid(1), size=4))
         assert reply.exists and not reply.error
         assert Path(reply.path).read_bytes() == b"once"
 

@@ -1,4 +1,5 @@
 """The node's object store: spill decisions, object files, and zero-copy reads."""
+
 from __future__ import annotations
 
 import os
@@ -11,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plait._object_store.client import map_object, write_object
-from plait._object_store.local_store import (
+from plait._services.object_store.local_store import (
     LocalObjectStore,
     default_capacity_bytes,
     default_store_dirs,
 )
-from plait._object_store.policy import ObjectState, ObjectStoreFullError, StorePolicy
+from plait._services.object_store.policy import ObjectState, ObjectStoreFullError, StorePolicy
+from plait._transport.store_client import map_object, write_object
 
 
 class FakeClock:
@@ -127,8 +128,13 @@ def test_store_create_seal_get(store_dirs: tuple[str, str]) -> None:
     assert Path(path).read_bytes() == b"hello"
     # Immutable once sealed: creating it again reports that it exists.
     assert store.create(oid(1), 5).exists
-    assert store.stats() == {"used_bytes": 5, "capacity_bytes": 1 << 20, "num_objects": 1,
-                             "num_spilled": 0, "spilled_bytes": 0}
+    assert store.stats() == {
+        "used_bytes": 5,
+        "capacity_bytes": 1 << 20,
+        "num_objects": 1,
+        "num_spilled": 0,
+        "spilled_bytes": 0,
+    }
 
 
 def test_store_object_being_created_is_not_readable(store_dirs: tuple[str, str]) -> None:
@@ -284,7 +290,7 @@ def test_empty_object(store_dirs: tuple[str, str]) -> None:
 
 
 def test_write_object_parts_writes_chunks_in_order(tmp_path: Path) -> None:
-    from plait._object_store.client import map_object, write_object_parts
+    from plait._transport.store_client import map_object, write_object_parts
 
     parts = [b"head", memoryview(bytearray(b"\x00" * 60)), np.arange(1000, dtype=np.int64)]
     size = 4 + 60 + 8000

@@ -1,4 +1,5 @@
 """Owners free what nobody can reach; borrowers keep what they hold alive."""
+
 from __future__ import annotations
 
 import gc
@@ -7,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from plait_fixtures import local_cluster, wait_for
 
 import plait
-from plait._core_worker.context import current_core_worker
-from plait._proto import raylet_pb2
-from plait_fixtures import local_cluster, wait_for
+from plait._core.context import current_core_worker
+from plait._protocol import raylet_pb2
 
 cluster = local_cluster(num_cpus=2)
 pytestmark = pytest.mark.usefixtures("cluster")
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.usefixtures("cluster")
 def store_stats() -> raylet_pb2.GetNodeStatsReply:
     cw = current_core_worker()
     reply: raylet_pb2.GetNodeStatsReply = cw.raylet_sync.GetNodeStats(
-        raylet_pb2.GetNodeStatsRequest(), timeout=10)
+        raylet_pb2.GetNodeStatsRequest(), timeout=10
+    )
     return reply
 
 
@@ -31,8 +33,11 @@ def test_dropping_the_last_ref_frees_store_memory() -> None:
     assert store_stats().store_used_bytes >= base + 10_000_000
     del ref
     gc.collect()
-    wait_for(lambda: store_stats().store_used_bytes <= base, timeout=10,
-             what="the store to give the memory back")
+    wait_for(
+        lambda: store_stats().store_used_bytes <= base,
+        timeout=10,
+        what="the store to give the memory back",
+    )
 
 
 def test_dropping_a_task_return_frees_store_memory() -> None:
@@ -47,8 +52,11 @@ def test_dropping_a_task_return_frees_store_memory() -> None:
     assert store_stats().store_used_bytes >= base + 10_000_000
     del ref
     gc.collect()
-    wait_for(lambda: store_stats().store_used_bytes <= base, timeout=10,
-             what="the store to give the task's return back")
+    wait_for(
+        lambda: store_stats().store_used_bytes <= base,
+        timeout=10,
+        what="the store to give the task's return back",
+    )
 
 
 def test_dropping_small_refs_frees_owner_memory() -> None:
@@ -59,8 +67,9 @@ def test_dropping_small_refs_frees_owner_memory() -> None:
     assert cw.ref_counter.num_owned() >= before + 100
     del refs
     gc.collect()
-    wait_for(lambda: cw.ref_counter.num_owned() <= before, timeout=10,
-             what="owned objects to be freed")
+    wait_for(
+        lambda: cw.ref_counter.num_owned() <= before, timeout=10, what="owned objects to be freed"
+    )
 
 
 def test_borrower_keeps_object_alive_after_owner_drops_ref() -> None:
@@ -114,7 +123,11 @@ def test_object_whose_owner_died_is_lost() -> None:
     inner = plait.get(m.make.remote(), timeout=30)[0]
     pid = plait.get(m.pid.remote())
     plait.kill(m)
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-             open(f"/proc/{pid}/stat").read().split()[2] == "Z", what="the owner to exit")
+    wait_for(
+        lambda: (
+            not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+        ),
+        what="the owner to exit",
+    )
     with pytest.raises(exc.ObjectLostError):
         plait.get(inner, timeout=30)

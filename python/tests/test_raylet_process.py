@@ -1,4 +1,5 @@
 """The raylet as a real process, next to a real GCS process (and real workers)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,8 @@ from typing import Any, TypeVar
 import grpc
 import pytest
 
-from plait._proto import common_pb2, gcs_pb2, gcs_pb2_grpc, raylet_pb2, raylet_pb2_grpc
-from plait._raylet.worker_pool import PoolConfig, WorkerPool, WorkerStartError
+from plait._protocol import common_pb2, gcs_pb2, gcs_pb2_grpc, raylet_pb2, raylet_pb2_grpc
+from plait._services.raylet.worker_pool import PoolConfig, WorkerPool, WorkerStartError
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHONPATH = str(ROOT / "python")
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 pytestmark = pytest.mark.skipif(
     not (ROOT / "python" / "plait" / "_gcs" / "__main__.py").exists(),
-    reason="needs the GCS process (plait._gcs)",
+    reason="needs the GCS process (plait._services.gcs)",
 )
 needs_worker = pytest.mark.skipif(
     not (ROOT / "python" / "plait" / "_worker_main.py").exists(),
@@ -105,7 +106,7 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gcs]:
     ready, log = d / "gcs.ready", d / "gcs.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "plait._gcs", "--host", "127.0.0.1", "--port", "0",
+            [sys.executable, "-m", "plait._services.gcs", "--host", "127.0.0.1", "--port", "0",
              "--storage", str(d / "gcs.sqlite"), "--ready-file", str(ready)],
             env=_env(), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -122,9 +123,7 @@ StartRaylet = Callable[..., Raylet]
 
 
 @pytest.fixture(scope="module")
-def start_raylet(
-    gcs: Gcs, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[StartRaylet]:
+def start_raylet(gcs: Gcs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartRaylet]:
     """Starts raylets on the module's GCS; every one is stopped at the end."""
     started: list[Raylet] = []
 
@@ -133,7 +132,7 @@ def start_raylet(
         ready, log = d / "raylet.ready", d / "raylet.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "plait._raylet", "--gcs-address", gcs.address,
+                [sys.executable, "-m", "plait._services.raylet", "--gcs-address", gcs.address,
                  "--node-ip", "127.0.0.1", "--port", "0", "--session-dir", str(d / "session"),
                  "--object-store-memory", str(64 << 20), "--ready-file", str(ready), *args],
                 env=_env(), stdout=out, stderr=subprocess.STDOUT,
@@ -167,8 +166,9 @@ def raylet1(start_raylet: StartRaylet) -> Raylet:
     return start_raylet("--num-cpus", "1", "--num-gpus", "0", "--head")
 
 
-def lease_request(resources: dict[str, float], job_id: bytes = b"\0\0\0\x63",
-                  **kw: Any) -> raylet_pb2.RequestWorkerLeaseRequest:
+def lease_request(
+    resources: dict[str, float], job_id: bytes = b"\0\0\0\x63", **kw: Any
+) -> raylet_pb2.RequestWorkerLeaseRequest:
     return raylet_pb2.RequestWorkerLeaseRequest(
         request_id=os.urandom(16), job_id=job_id, language=common_pb2.PYTHON,
         resources=resources, **kw,
@@ -269,9 +269,7 @@ def test_cpu_lease_is_granted_once_a_worker_registers_and_returned(raylet1: Rayl
         timeout=5,
     )
     assert killed.killed
-    wait_for(
-        lambda: raylet1.stats().available_resources["CPU"] == 1.0, "the CPU to come back", 5
-    )
+    wait_for(lambda: raylet1.stats().available_resources["CPU"] == 1.0, "the CPU to come back", 5)
     # It is gone from the pool: killing it again finds nothing.
     again_killed = raylet1.stub.KillWorker(
         raylet_pb2.KillWorkerRequest(worker_id=again.worker_address.worker_id), timeout=5
@@ -280,9 +278,7 @@ def test_cpu_lease_is_granted_once_a_worker_registers_and_returned(raylet1: Rayl
 
 
 @needs_worker
-def test_driver_exit_stops_its_jobs_workers_and_finishes_the_job(
-    gcs: Gcs, raylet1: Raylet
-) -> None:
+def test_driver_exit_stops_its_jobs_workers_and_finishes_the_job(gcs: Gcs, raylet1: Raylet) -> None:
     job_id = gcs.stub.RegisterJob(
         gcs_pb2.RegisterJobRequest(job=common_pb2.JobInfo(namespace="t")), timeout=5
     ).job_id

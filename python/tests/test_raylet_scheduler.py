@@ -1,4 +1,5 @@
 """NodeScheduler: lease decisions from events, without sockets or processes."""
+
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from plait._raylet.scheduler import (
+from plait._services.raylet.scheduler import (
     Decision,
     DecisionKind,
     LeaseRequest,
@@ -37,7 +38,12 @@ def node(
     alive: bool = True,
 ) -> NodeView:
     return NodeView(
-        node_id, "10.0.0.2", 7000, alive, dict(total), dict(total if available is None else available)
+        node_id,
+        "10.0.0.2",
+        7000,
+        alive,
+        dict(total),
+        dict(total if available is None else available),
     )
 
 
@@ -180,7 +186,9 @@ def test_grant_or_queue_request_is_queued_not_spilled_again() -> None:
 
 def test_busy_node_queues_when_no_other_node_has_it_available() -> None:
     s = NodeScheduler("local", {"CPU": 1})
-    s.update_cluster_view([node("busy", {"CPU": 4}, {"CPU": 0.5}), node("dead", {"CPU": 8}, alive=False)])
+    s.update_cluster_view(
+        [node("busy", {"CPU": 4}, {"CPU": 0.5}), node("dead", {"CPU": 8}, alive=False)]
+    )
     s.submit(req({"CPU": 1}))
     assert s.submit(req({"CPU": 1})).kind is QUEUE
 
@@ -223,7 +231,7 @@ def test_infeasible_request_waits_warns_once_and_spills_when_a_node_joins(
     s = NodeScheduler("local", {"CPU": 2})
     s.update_cluster_view([node("cpu-only", {"CPU": 8})])
     r1, r2 = req({"GPU": 1}), req({"GPU": 1})
-    with caplog.at_level(logging.WARNING, logger="plait._raylet.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="plait._services.raylet.scheduler"):
         assert s.submit(r1).kind is INFEASIBLE
         assert s.submit(r2).kind is INFEASIBLE
     warnings = [r for r in caplog.records if "infeasible" in r.getMessage()]

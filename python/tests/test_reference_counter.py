@@ -1,8 +1,9 @@
 """The ownership state machine, without sockets."""
+
 from __future__ import annotations
 
-from plait._core_worker.reference_counter import FreeOwned, ReferenceCounter, ReleaseBorrowed
-from plait._object_ref import OwnerAddress
+from plait._core.reference_counter import FreeOwned, ReferenceCounter, ReleaseBorrowed
+from plait._format.object_ref import OwnerAddress
 
 ME = OwnerAddress("n1", "127.0.0.1", 1000, b"me")
 OTHER = OwnerAddress("n1", "127.0.0.1", 2000, b"other")

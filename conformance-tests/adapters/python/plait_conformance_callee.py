@@ -4,6 +4,7 @@ language's adapter registers under the same names (docs/conformance.md, "Callee"
 Plain functions, not @plait.remote: C++ and Java call them by module and name, the Python
 caller wraps them itself.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,14 @@ import plait
 
 
 def capabilities() -> dict[str, Any]:
-    return {"language": "python", "kwargs": True, "python_only_values": True,
-            "uint64": True, "tuples": True, "error_type": "ValueError"}
+    return {
+        "language": "python",
+        "kwargs": True,
+        "python_only_values": True,
+        "uint64": True,
+        "tuples": True,
+        "error_type": "ValueError",
+    }
 
 
 def echo(x: Any) -> Any:
@@ -93,7 +100,7 @@ def tensor_sum(t: Any) -> float:
 
 def codec_roundtrip(b: bytes) -> bytes:
     """Decode with this language's codec, encode again: the golden-vector check."""
-    from plait._codec import deserialize, serialize
+    from plait._format import deserialize, serialize
 
     if type(b) is not bytes:
         raise TypeError(f"b must be bytes, got {type(b).__name__}")

@@ -2,6 +2,7 @@
 against the callee language's adapter and returns an outcome map, never raising for a
 failure of the operation (docs/conformance.md, "Caller").
 """
+
 from __future__ import annotations
 
 import traceback
@@ -91,9 +92,15 @@ def _call(callee: str, op: dict[str, Any]) -> dict[str, Any]:
         value = plait.get(ref, timeout=timeout)
         if op.get("get_result_ref"):
             if not isinstance(value, plait.ObjectRef):
-                return {"ok": False, "error": {
-                    "kind": "other", "type": "", "language": "python",
-                    "message": f"expected an ObjectRef result, got {type(value).__name__}"}}
+                return {
+                    "ok": False,
+                    "error": {
+                        "kind": "other",
+                        "type": "",
+                        "language": "python",
+                        "message": f"expected an ObjectRef result, got {type(value).__name__}",
+                    },
+                }
             value = plait.get(value, timeout=timeout)
         return {"ok": True, "value": value}
     except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
@@ -114,7 +121,7 @@ def _actor(callee: str, op: dict[str, Any]) -> dict[str, Any]:
         if handle is not None:
             plait.kill(handle)
         return _failed(e)
-    pending: list[Any] = []   # per call: an ObjectRef, an outcome, or None (not yet)
+    pending: list[Any] = []  # per call: an ObjectRef, an outcome, or None (not yet)
     results: list[dict[str, Any]] = []
 
     def collect() -> None:
@@ -142,8 +149,11 @@ def _actor(callee: str, op: dict[str, Any]) -> dict[str, Any]:
                     # A sync point: calls through the passed handle come from another
                     # caller, so they are not ordered with ours.
                     collect()
-                    args = [target, *call.get("args", [])] if call.get("handle_arg") \
+                    args = (
+                        [target, *call.get("args", [])]
+                        if call.get("handle_arg")
                         else list(call.get("args", []))
+                    )
                     pending.append(_function(callee, call["function"]).remote(*args))
                     collect()
             except Exception as e:  # noqa: BLE001
@@ -164,5 +174,12 @@ def run(callee: str, op: dict[str, Any]) -> dict[str, Any]:
         return _call(callee, op)
     if kind == "actor":
         return _actor(callee, op)
-    return {"ok": False, "error": {"kind": "other", "type": "", "language": "python",
-                                   "message": f"unknown op {kind!r}"}}
+    return {
+        "ok": False,
+        "error": {
+            "kind": "other",
+            "type": "",
+            "language": "python",
+            "message": f"unknown op {kind!r}",
+        },
+    }

@@ -115,7 +115,7 @@ typedef struct plait_module_t {
 
 /* --- the host API: calls from user code back into the hosting core worker ------------
  *
- * Mirrors plait._core_worker.host_api.HostApi. Every function returns PLAIT_OK, or
+ * Mirrors plait._core.host_api.HostApi. Every function returns PLAIT_OK, or
  * PLAIT_ERROR with *error set to an encoded Error value (object format ext 5: type_name,
  * message, language "python", stack) that the SDK releases. Encoded refs are ObjectRef
  * values (ext 1); a list of refs is an encoded array of them. */

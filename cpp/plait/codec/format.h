@@ -1,5 +1,5 @@
 // Constants of the object format (docs/object-format.md is normative; the Python codec's
-// python/plait/_codec/_format.py holds the same numbers).
+// python/plait/_format/_constants.py holds the same numbers).
 #pragma once
 
 #include <cstddef>

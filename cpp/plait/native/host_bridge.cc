@@ -95,7 +95,7 @@ py::list ArgBytes(const plait_task_t* t) {
 // Options arrive as an encoded map; the Python codec turns them into a dict.
 py::dict Options(plait_bytes_t options) {
   if (options.size == 0) return py::dict();
-  py::object value = py::module_::import("plait._codec").attr("deserialize")(Bytes(options));
+  py::object value = py::module_::import("plait._format").attr("deserialize")(Bytes(options));
   if (!py::isinstance<py::dict>(value)) throw py::type_error("task options must be a map");
   return value.cast<py::dict>();
 }
@@ -197,7 +197,7 @@ void CallRefMethod(void* ctx, plait_bytes_t refs, const char* method, bool decod
     py::object fn = py::getattr(host, method, py::none());
     if (fn.is_none()) return;
     if (decode) {
-      fn(py::module_::import("plait._codec").attr("deserialize")(Bytes(refs)));
+      fn(py::module_::import("plait._format").attr("deserialize")(Bytes(refs)));
     } else {
       fn(Bytes(refs));
     }

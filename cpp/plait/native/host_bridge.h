@@ -1,5 +1,5 @@
 // The Python side of the C ABI's host API table (plait/abi.h): C functions that call a
-// Python host object (plait._core_worker.host_api.HostApi or anything with the same
+// Python host object (plait._core.host_api.HostApi or anything with the same
 // methods), plus the argument buffers a call lends to user code. Part of the extension;
 // this and module.cc are the only C++ files that know about Python.
 #pragma once

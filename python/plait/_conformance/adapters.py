@@ -3,6 +3,7 @@ how the runner reaches its callee functions and its caller entry (docs/conforman
 
 To plug in a language, add an entry to ADAPTERS (and its name to cases.LANGUAGES).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ class AdapterBuildError(RuntimeError):
 def _run_build(script: Path, out_dir: Path, artifact: str) -> list[str]:
     # Unoptimized unless asked: the adapters check behaviour, and -O0 builds much faster.
     env = {"CMAKE_BUILD_TYPE": "None", **os.environ, "PYTHON": sys.executable}
-    proc = subprocess.run(["bash", str(script), str(out_dir)], env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        ["bash", str(script), str(out_dir)], env=env, capture_output=True, text=True, timeout=900
+    )
     if proc.returncode != 0:
         raise AdapterBuildError(f"{script} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     path = out_dir / artifact
@@ -38,8 +40,8 @@ class Adapter:
     language: str
     # (suite dir, build dir) -> the code search path entries of this adapter
     build: Callable[[Path, Path], list[str]]
-    function: Callable[[str], Any]       # callee function by contract name
-    caller: Callable[[], Any]            # the caller's run(callee, op) as a remote function
+    function: Callable[[str], Any]  # callee function by contract name
+    caller: Callable[[], Any]  # the caller's run(callee, op) as a remote function
 
 
 def _python_build(suite: Path, out: Path) -> list[str]:
@@ -69,14 +71,18 @@ ADAPTERS: dict[str, Adapter] = {
     "python": Adapter("python", _python_build, _python_function, _python_caller),
     "cpp": Adapter(
         "cpp",
-        lambda suite, out: _run_build(suite / "adapters" / "cpp" / "build.sh", out,
-                                      "libplait_conformance.so"),
+        lambda suite, out: _run_build(
+            suite / "adapters" / "cpp" / "build.sh", out, "libplait_conformance.so"
+        ),
         plait.cpp_function,
-        lambda: plait.cpp_function("conformance_run")),
+        lambda: plait.cpp_function("conformance_run"),
+    ),
     "java": Adapter(
         "java",
-        lambda suite, out: _run_build(suite / "adapters" / "java" / "build.sh", out,
-                                      "plait-conformance.jar"),
+        lambda suite, out: _run_build(
+            suite / "adapters" / "java" / "build.sh", out, "plait-conformance.jar"
+        ),
         lambda name: plait.java_function(JAVA_CALLEE, name),
-        lambda: plait.java_function(JAVA_CALLER, "run")),
+        lambda: plait.java_function(JAVA_CALLER, "run"),
+    ),
 }

@@ -5,6 +5,7 @@ three conveniences: plain JSON literals (numbers, strings, booleans, null, lists
 themselves, `{"golden": NAME}` for the value of a golden case, and `{"gen": ...}` for values
 too large to spell out (see `build_value`).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plait._codec._neutral import from_neutral
+from plait._format._neutral import from_neutral
 
 LANGUAGES = ("python", "cpp", "java")
 TIERS = ("required", "recommended")
@@ -28,8 +29,8 @@ class Case:
     name: str
     description: str
     tier: str
-    op: dict[str, Any]                      # as in the file (values still described)
-    expect: dict[str, Any]                  # as in the file, possibly keyed by callee
+    op: dict[str, Any]  # as in the file (values still described)
+    expect: dict[str, Any]  # as in the file, possibly keyed by callee
     requires_caller: tuple[str, ...] = ()
     requires_callee: tuple[str, ...] = ()
     callers: tuple[str, ...] = LANGUAGES
@@ -58,40 +59,42 @@ class Golden:
 
 def _generated(spec: dict[str, Any]) -> Any:
     kind = spec["gen"]
-    if kind == "bytes":          # {"gen": "bytes", "size": N}: a recognisable pattern
+    if kind == "bytes":  # {"gen": "bytes", "size": N}: a recognisable pattern
         size = int(spec["size"])
         return bytes(i % 251 for i in range(size))
-    if kind == "nested_list":    # {"gen": "nested_list", "depth": N}: [[[...[leaf]...]]]
+    if kind == "nested_list":  # {"gen": "nested_list", "depth": N}: [[[...[leaf]...]]]
         value: Any = build_literal(spec.get("leaf", 1))
         for _ in range(int(spec["depth"])):
             value = [value]
         return value
-    if kind == "nested_map":     # {"gen": "nested_map", "depth": N}: {"k": {"k": ... leaf}}
+    if kind == "nested_map":  # {"gen": "nested_map", "depth": N}: {"k": {"k": ... leaf}}
         value = build_literal(spec.get("leaf", 1))
         for _ in range(int(spec["depth"])):
             value = {"k": value}
         return value
-    if kind == "range_list":     # {"gen": "range_list", "size": N}: [0, 1, ..., N-1]
+    if kind == "range_list":  # {"gen": "range_list", "size": N}: [0, 1, ..., N-1]
         return list(range(int(spec["size"])))
-    if kind == "str":            # {"gen": "str", "size": N, "unit": "é"}: unit repeated
+    if kind == "str":  # {"gen": "str", "size": N, "unit": "é"}: unit repeated
         return str(spec.get("unit", "a")) * int(spec["size"])
-    if kind == "tensor":         # {"gen": "tensor", "dtype": D, "shape": [...]}: arange
+    if kind == "tensor":  # {"gen": "tensor", "dtype": D, "shape": [...]}: arange
         import numpy as np
 
         shape = [int(n) for n in spec["shape"]]
         count = int(np.prod(shape)) if shape else 1
         return np.arange(count).astype(spec["dtype"]).reshape(shape)
-    if kind == "table":          # {"gen": "table", "rows": N}: one column per common type
+    if kind == "table":  # {"gen": "table", "rows": N}: one column per common type
         import pyarrow as pa
 
         n = int(spec["rows"])
-        return pa.table({
-            "i64": pa.array(range(n), pa.int64()),
-            "f64": pa.array([i * 0.5 for i in range(n)], pa.float64()),
-            "i32": pa.array([i % 1000 for i in range(n)], pa.int32()),
-            "s": pa.array([f"row{i}" for i in range(n)], pa.string()),
-            "b": pa.array([i % 2 == 0 for i in range(n)], pa.bool_()),
-        })
+        return pa.table(
+            {
+                "i64": pa.array(range(n), pa.int64()),
+                "f64": pa.array([i * 0.5 for i in range(n)], pa.float64()),
+                "i32": pa.array([i % 1000 for i in range(n)], pa.int32()),
+                "s": pa.array([f"row{i}" for i in range(n)], pa.string()),
+                "b": pa.array([i % 2 == 0 for i in range(n)], pa.bool_()),
+            }
+        )
     raise CaseError(f"unknown generator {kind!r}")
 
 
@@ -142,8 +145,12 @@ def build_op(op: dict[str, Any], suffix: str) -> dict[str, Any]:
     if "kwargs" in op:
         out["kwargs"] = {k: build_literal(v) for k, v in op["kwargs"].items()}
     if "calls" in op:
-        out["calls"] = [{**c, "args": [build_literal(a) for a in c.get("args", [])]}
-                        if not c.get("kill") else dict(c) for c in op["calls"]]
+        out["calls"] = [
+            {**c, "args": [build_literal(a) for a in c.get("args", [])]}
+            if not c.get("kill")
+            else dict(c)
+            for c in op["calls"]
+        ]
     if op.get("name"):
         out["name"] = f"{op['name']}-{suffix}"
     return out
@@ -170,11 +177,18 @@ def _case(group: str, raw: dict[str, Any], where: str) -> Case:
     for lang in callers + callees:
         if lang not in LANGUAGES:
             raise CaseError(f"{where}: unknown language {lang!r}")
-    return Case(group=group, name=str(raw["name"]), description=raw.get("description", ""),
-                tier=tier, op=raw["op"], expect=raw["expect"],
-                requires_caller=_tuple(requires.get("caller"), f"{where}.requires.caller"),
-                requires_callee=_tuple(requires.get("callee"), f"{where}.requires.callee"),
-                callers=callers, callees=callees)
+    return Case(
+        group=group,
+        name=str(raw["name"]),
+        description=raw.get("description", ""),
+        tier=tier,
+        op=raw["op"],
+        expect=raw["expect"],
+        requires_caller=_tuple(requires.get("caller"), f"{where}.requires.caller"),
+        requires_callee=_tuple(requires.get("callee"), f"{where}.requires.callee"),
+        callers=callers,
+        callees=callees,
+    )
 
 
 def load_cases(cases_dir: Path) -> list[Case]:
@@ -200,7 +214,15 @@ def golden_cases(golden: Golden) -> list[Case]:
     """One case per golden vector: each language's codec decodes and re-encodes it."""
     out = []
     for name, raw in golden.cases.items():
-        out.append(Case(group="golden", name=name, description=raw.get("description", ""),
-                        tier="required", op={"op": "codec_roundtrip"},
-                        expect={"check": raw["check"]}, golden=raw))
+        out.append(
+            Case(
+                group="golden",
+                name=name,
+                description=raw.get("description", ""),
+                tier="required",
+                op={"op": "codec_roundtrip"},
+                expect={"check": raw["check"]},
+                golden=raw,
+            )
+        )
     return out

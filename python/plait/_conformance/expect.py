@@ -1,4 +1,5 @@
 """Whether an outcome meets a case's expectation (docs/conformance.md, "Cases")."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from plait._codec._neutral import to_neutral
 from plait._conformance.cases import LANGUAGES, Case, build_literal
+from plait._format._neutral import to_neutral
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ def _by_callee(spec: Any, callee: str) -> Any:
 
 # ---- values -------------------------------------------------------------------------
 
+
 def _same_float(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if a["bits"] == b["bits"]:
         return True
@@ -46,11 +48,14 @@ def _same_float(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _same_scalar_list(a: list[Any], b: list[Any]) -> bool:
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
             continue
-        if x != y or type(x) is not type(y) and not (isinstance(x, (int, float))
-                                                     and isinstance(y, (int, float))):
+        if (
+            x != y
+            or type(x) is not type(y)
+            and not (isinstance(x, (int, float)) and isinstance(y, (int, float)))
+        ):
             return False
     return True
 
@@ -63,13 +68,16 @@ def same_desc(want: dict[str, Any], got: dict[str, Any], path: str = "value") ->
         return f"{path}: expected {want['type']}, got {got['type']} ({_short(got)})"
     kind = want["type"]
     if kind == "float":
-        return "" if _same_float(want, got) else \
-            f"{path}: expected {want['value']}, got {got['value']}"
+        return (
+            ""
+            if _same_float(want, got)
+            else f"{path}: expected {want['value']}, got {got['value']}"
+        )
     if kind in ("array", "tuple"):
         wi, gi = want["items"], got["items"]
         if len(wi) != len(gi):
             return f"{path}: expected {len(wi)} items, got {len(gi)}"
-        for i, (w, g) in enumerate(zip(wi, gi)):
+        for i, (w, g) in enumerate(zip(wi, gi, strict=False)):
             diff = same_desc(w, g, f"{path}[{i}]")
             if diff:
                 return diff
@@ -95,12 +103,13 @@ def same_desc(want: dict[str, Any], got: dict[str, Any], path: str = "value") ->
         if want["kind"] != got["kind"]:
             return f"{path}: expected Arrow {want['kind']}, got {got['kind']}"
         if want["kind"] == "array":
-            same = want["arrow_type"] == got["arrow_type"] and \
-                _same_scalar_list(want["values"], got["values"])
+            same = want["arrow_type"] == got["arrow_type"] and _same_scalar_list(
+                want["values"], got["values"]
+            )
             return "" if same else f"{path}: Arrow array differs"
         if want["schema"] != got["schema"]:
             return f"{path}: Arrow schema {got['schema']}, expected {want['schema']}"
-        for w, g, f in zip(want["columns"], got["columns"], want["schema"]):
+        for w, g, f in zip(want["columns"], got["columns"], want["schema"], strict=False):
             if not _same_scalar_list(w, g):
                 return f"{path}: Arrow column {f['name']!r} differs"
         return ""
@@ -131,6 +140,7 @@ def value_verdict(expected: Any, got: Any) -> Verdict:
 
 # ---- errors -------------------------------------------------------------------------
 
+
 def _pattern(spec: Any, callee: str, caps: dict[str, Any]) -> str | None:
     spec = _by_callee(spec, callee)
     if spec is None:
@@ -140,8 +150,9 @@ def _pattern(spec: Any, callee: str, caps: dict[str, Any]) -> str | None:
     return text.replace("$callee", callee)
 
 
-def error_verdict(expected: dict[str, Any], outcome: dict[str, Any], callee: str,
-                  caps: dict[str, Any]) -> Verdict:
+def error_verdict(
+    expected: dict[str, Any], outcome: dict[str, Any], callee: str, caps: dict[str, Any]
+) -> Verdict:
     if outcome.get("ok"):
         got = outcome.get("value", outcome.get("results"))
         return _fail(f"expected an error, got a result: {_short(describe(got))}")
@@ -151,8 +162,11 @@ def error_verdict(expected: dict[str, Any], outcome: dict[str, Any], callee: str
         if pattern is None:
             continue
         actual = str(error.get(key, ""))
-        hit = actual == pattern if key == "kind" else \
-            re.search(pattern, actual, re.IGNORECASE | re.DOTALL) is not None
+        hit = (
+            actual == pattern
+            if key == "kind"
+            else re.search(pattern, actual, re.IGNORECASE | re.DOTALL) is not None
+        )
         if not hit:
             return _fail(f"error {key}: expected /{pattern}/, got {actual[:300]!r}")
     return PASS
@@ -160,21 +174,23 @@ def error_verdict(expected: dict[str, Any], outcome: dict[str, Any], callee: str
 
 # ---- cases --------------------------------------------------------------------------
 
-def _one(expect: dict[str, Any], outcome: dict[str, Any], callee: str,
-         caps: dict[str, Any]) -> Verdict:
+
+def _one(
+    expect: dict[str, Any], outcome: dict[str, Any], callee: str, caps: dict[str, Any]
+) -> Verdict:
     if "error" in expect:
         return error_verdict(expect["error"], outcome, callee, caps)
     if not outcome.get("ok"):
         err = outcome.get("error") or {}
-        return _fail(f"failed: {err.get('kind')} {err.get('type')}: "
-                     f"{str(err.get('message', ''))[:400]}")
+        return _fail(
+            f"failed: {err.get('kind')} {err.get('type')}: {str(err.get('message', ''))[:400]}"
+        )
     if "value" in expect:
         return value_verdict(_by_callee(expect["value"], callee), outcome.get("value"))
     return _fail(f"expectation has neither value nor error: {expect}")
 
 
-def verdict(case: Case, outcome: dict[str, Any], callee: str,
-            caps: dict[str, Any]) -> Verdict:
+def verdict(case: Case, outcome: dict[str, Any], callee: str, caps: dict[str, Any]) -> Verdict:
     """Does `outcome` (what the caller's run returned) meet the case for this callee?"""
     expect = _by_callee(case.expect, callee)
     if not isinstance(expect, dict):
@@ -187,7 +203,7 @@ def verdict(case: Case, outcome: dict[str, Any], callee: str,
     wants = expect["values"]
     if not isinstance(results, list) or len(results) != len(wants):
         return _fail(f"expected {len(wants)} results, got {results!r:.300}")
-    for i, (want, result) in enumerate(zip(wants, results)):
+    for i, (want, result) in enumerate(zip(wants, results, strict=False)):
         want = _by_callee(want, callee)
         sub = want if isinstance(want, dict) and "error" in want else {"value": want}
         v = _one(sub, result, callee, caps)
@@ -210,8 +226,12 @@ def tuples_as_arrays(desc: dict[str, Any], key: bool = False) -> dict[str, Any]:
         items = [tuples_as_arrays(d, key) for d in desc["items"]]
         return {"type": "tuple" if key else "array", "items": items}
     if kind == "map":
-        return {"type": "map", "entries": [[tuples_as_arrays(k, True), tuples_as_arrays(v)]
-                                           for k, v in desc["entries"]]}
+        return {
+            "type": "map",
+            "entries": [
+                [tuples_as_arrays(k, True), tuples_as_arrays(v)] for k, v in desc["entries"]
+            ],
+        }
     return desc
 
 
@@ -241,7 +261,7 @@ def golden_verdict(case: Case, outcome: dict[str, Any], caps: dict[str, Any]) ->
         if got.hex() == golden["hex"]:
             return PASS
         return _fail(f"bytes differ: expected {golden['hex'][:160]}, got {got.hex()[:160]}")
-    from plait._codec import deserialize
+    from plait._format import deserialize
 
     try:
         decoded = deserialize(got)

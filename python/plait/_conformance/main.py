@@ -1,4 +1,5 @@
 """`plait conformance`: run the suite, print the matrix, write report.html and report.xml."""
+
 from __future__ import annotations
 
 import sys
@@ -17,12 +18,19 @@ def default_suite() -> Path | None:
     return suite if (suite / "cases").is_dir() else None
 
 
-def run_and_report(suite: str | None, name_filter: str | None, languages: list[str],
-                   report_dir: str | None, address: str | None) -> int:
+def run_and_report(
+    suite: str | None,
+    name_filter: str | None,
+    languages: list[str],
+    report_dir: str | None,
+    address: str | None,
+) -> int:
     suite_dir = Path(suite) if suite else default_suite()
     if suite_dir is None or not (suite_dir / "cases").is_dir():
-        print("plait conformance: no conformance-tests directory found; pass --suite DIR",
-              file=sys.stderr)
+        print(
+            "plait conformance: no conformance-tests directory found; pass --suite DIR",
+            file=sys.stderr,
+        )
         return 2
     unknown = [x for x in languages if x not in ADAPTERS]
     if unknown:
@@ -42,7 +50,6 @@ def run_and_report(suite: str | None, name_filter: str | None, languages: list[s
     out_dir.mkdir(parents=True, exist_ok=True)
     report.write_html(run, out_dir / "report.html")
     report.write_junit(run, out_dir / "report.xml")
-    print(f"conformance: report in {out_dir / 'report.html'} (JUnit XML: "
-          f"{out_dir / 'report.xml'})")
-    print(report.terminal(run))   # ends with the summary line
+    print(f"conformance: report in {out_dir / 'report.html'} (JUnit XML: {out_dir / 'report.xml'})")
+    print(report.terminal(run))  # ends with the summary line
     return 0 if run.ok and not run.unused_known else 1

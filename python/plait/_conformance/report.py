@@ -1,5 +1,6 @@
 """The conformance report: a caller x callee matrix per group on the terminal, an HTML
 page and JUnit XML."""
+
 from __future__ import annotations
 
 import html
@@ -56,8 +57,10 @@ def tier_lines(run: Run) -> list[str]:
             continue
         ids = {r.case.id for r in results}
         bad = {r.case.id for r in results if r.status in ("failed", "xpass", "xfail")}
-        lines.append(f"{tier}: {len(ids) - len(bad)} of {len(ids)} cases pass on every pair"
-                     + (f" ({len(bad)} with failures or known failures)" if bad else ""))
+        lines.append(
+            f"{tier}: {len(ids) - len(bad)} of {len(ids)} cases pass on every pair"
+            + (f" ({len(bad)} with failures or known failures)" if bad else "")
+        )
     lines.append(f"known failures: {run.count('xfail')} (conformance-tests/known_failures/)")
     return lines
 
@@ -65,10 +68,14 @@ def tier_lines(run: Run) -> list[str]:
 def terminal(run: Run) -> str:
     lines = []
     n_cases = len({r.case.id for r in run.results})
-    lines.append(f"plait conformance: {n_cases} cases, languages {', '.join(run.languages)}, "
-                 f"{run.seconds:.0f}s")
-    lines.append("cells: passed/run for caller (row) x callee (column); "
-                 "!: failures, k: known failures, s: skipped")
+    lines.append(
+        f"plait conformance: {n_cases} cases, languages {', '.join(run.languages)}, "
+        f"{run.seconds:.0f}s"
+    )
+    lines.append(
+        "cells: passed/run for caller (row) x callee (column); "
+        "!: failures, k: known failures, s: skipped"
+    )
     for group, results in _groups(run).items():
         n = len({r.case.id for r in results})
         lines.append("")
@@ -87,8 +94,10 @@ def terminal(run: Run) -> str:
         for r in bad:
             lines.append(f"  {r.case.id} [{r.caller}->{r.callee}] ({r.case.tier}): {r.detail}")
     for k in run.unused_known:
-        lines.append(f"stale known failure ({k.source}): {k.pattern} {k.caller}->{k.callee} "
-                     "matched no case: remove the line")
+        lines.append(
+            f"stale known failure ({k.source}): {k.pattern} {k.caller}->{k.callee} "
+            "matched no case: remove the line"
+        )
     lines.append("")
     lines.extend(tier_lines(run))
     lines.append(summary_line(run))
@@ -121,18 +130,23 @@ def _cell_class(results: list[Result]) -> str:
 
 def write_html(run: Run, path: Path) -> None:
     e = html.escape
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>plait conformance"
-           f"</title><style>{_CSS}</style></head><body>",
-           "<h1>plait cross-language conformance</h1>",
-           f"<p><b>{e(summary_line(run))}</b> &mdash; languages {e(', '.join(run.languages))}, "
-           f"{run.seconds:.0f}s. Cells: passed/run for the caller (row) calling the callee "
-           "(column); known failures and skips in brackets.</p>",
-           "<ul>" + "".join(f"<li>{e(line)}</li>" for line in tier_lines(run)) + "</ul>"]
-    out.append("<h2>Capabilities</h2><table><tr><th class=l>language</th><th class=l>"
-               "capabilities</th></tr>")
+    out = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>plait conformance"
+        f"</title><style>{_CSS}</style></head><body>",
+        "<h1>plait cross-language conformance</h1>",
+        f"<p><b>{e(summary_line(run))}</b> &mdash; languages {e(', '.join(run.languages))}, "
+        f"{run.seconds:.0f}s. Cells: passed/run for the caller (row) calling the callee "
+        "(column); known failures and skips in brackets.</p>",
+        "<ul>" + "".join(f"<li>{e(line)}</li>" for line in tier_lines(run)) + "</ul>",
+    ]
+    out.append(
+        "<h2>Capabilities</h2><table><tr><th class=l>language</th><th class=l>"
+        "capabilities</th></tr>"
+    )
     for lang, caps in run.capabilities.items():
-        out.append(f"<tr><td class=l>{e(lang)}</td><td class=l><code>{e(str(caps))}</code>"
-                   "</td></tr>")
+        out.append(
+            f"<tr><td class=l>{e(lang)}</td><td class=l><code>{e(str(caps))}</code></td></tr>"
+        )
     out.append("</table>")
     for group, results in _groups(run).items():
         n = len({r.case.id for r in results})
@@ -148,44 +162,65 @@ def write_html(run: Run, path: Path) -> None:
         by_case: dict[str, list[Result]] = defaultdict(list)
         for r in results:
             by_case[r.case.name].append(r)
-        out.append("<details><summary>cases</summary><table><tr><th class=l>case</th>"
-                   "<th>tier</th><th class=l>results</th></tr>")
+        out.append(
+            "<details><summary>cases</summary><table><tr><th class=l>case</th>"
+            "<th>tier</th><th class=l>results</th></tr>"
+        )
         for name, rs in by_case.items():
             case = rs[0].case
             cells = " ".join(
                 f"<span class='{r.status}' title='{e(r.detail)}'>{e(r.caller)}&rarr;"
-                f"{e(r.callee)}: {r.status}</span>" for r in rs)
-            out.append(f"<tr><td class=l><b>{e(name)}</b><br><small>{e(case.description)}"
-                       f"</small></td><td>{e(case.tier)}</td><td class=l>{cells}</td></tr>")
+                f"{e(r.callee)}: {r.status}</span>"
+                for r in rs
+            )
+            out.append(
+                f"<tr><td class=l><b>{e(name)}</b><br><small>{e(case.description)}"
+                f"</small></td><td>{e(case.tier)}</td><td class=l>{cells}</td></tr>"
+            )
         out.append("</table></details>")
     notable = [r for r in run.results if r.status != "passed"]
     if notable:
-        out.append("<h2>Not passed</h2><table><tr><th class=l>case</th><th>pair</th>"
-                   "<th>status</th><th class=l>detail</th></tr>")
+        out.append(
+            "<h2>Not passed</h2><table><tr><th class=l>case</th><th>pair</th>"
+            "<th>status</th><th class=l>detail</th></tr>"
+        )
         for r in notable:
-            out.append(f"<tr class='{r.status}'><td class=l>{e(r.case.id)}</td><td>"
-                       f"{e(r.caller)}&rarr;{e(r.callee)}</td><td>{r.status}</td>"
-                       f"<td class=l><code>{e(r.detail)}</code></td></tr>")
+            out.append(
+                f"<tr class='{r.status}'><td class=l>{e(r.case.id)}</td><td>"
+                f"{e(r.caller)}&rarr;{e(r.callee)}</td><td>{r.status}</td>"
+                f"<td class=l><code>{e(r.detail)}</code></td></tr>"
+            )
         out.append("</table>")
     out.append("</body></html>")
     path.write_text("\n".join(out))
 
 
 def write_junit(run: Run, path: Path) -> None:
-    suites = ET.Element("testsuites", name="plait-conformance",
-                        tests=str(len(run.results)),
-                        failures=str(run.count("failed") + run.count("xpass")),
-                        skipped=str(run.count("skipped") + run.count("xfail")),
-                        time=f"{run.seconds:.1f}")
+    suites = ET.Element(
+        "testsuites",
+        name="plait-conformance",
+        tests=str(len(run.results)),
+        failures=str(run.count("failed") + run.count("xpass")),
+        skipped=str(run.count("skipped") + run.count("xfail")),
+        time=f"{run.seconds:.1f}",
+    )
     for group, results in _groups(run).items():
         suite = ET.SubElement(
-            suites, "testsuite", name=group, tests=str(len(results)),
+            suites,
+            "testsuite",
+            name=group,
+            tests=str(len(results)),
             failures=str(sum(r.status in ("failed", "xpass") for r in results)),
-            skipped=str(sum(r.status in ("skipped", "xfail") for r in results)))
+            skipped=str(sum(r.status in ("skipped", "xfail") for r in results)),
+        )
         for r in results:
-            tc = ET.SubElement(suite, "testcase", classname=f"conformance.{group}",
-                               name=f"{r.case.name}[{r.caller}->{r.callee}]",
-                               time=f"{r.seconds:.3f}")
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"conformance.{group}",
+                name=f"{r.case.name}[{r.caller}->{r.callee}]",
+                time=f"{r.seconds:.3f}",
+            )
             if r.status in ("failed", "xpass"):
                 ET.SubElement(tc, "failure", message=r.detail[:500]).text = r.detail
             elif r.status in ("skipped", "xfail"):

@@ -1,4 +1,5 @@
 """Runs the conformance cases for every caller x callee pair on a real local cluster."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -13,27 +14,39 @@ import plait
 from plait import exceptions as exc
 from plait._conformance.adapters import ADAPTERS
 from plait._conformance.cases import (
-    Case, CaseError, Golden, build_op, golden_cases, load_cases, set_golden)
+    Case,
+    CaseError,
+    Golden,
+    build_op,
+    golden_cases,
+    load_cases,
+    set_golden,
+)
 from plait._conformance.expect import Verdict, golden_verdict, verdict
 
-CODEC = "codec"          # the caller column of the golden group: the runner itself
-SLACK_S = 60.0           # beyond an op's own timeout, before a caller counts as hung
+CODEC = "codec"  # the caller column of the golden group: the runner itself
+SLACK_S = 60.0  # beyond an op's own timeout, before a caller counts as hung
 
 
 @dataclass(frozen=True)
 class KnownFailure:
-    pattern: str         # case id, fnmatch wildcards allowed
-    caller: str          # language, "codec" or "*"
+    pattern: str  # case id, fnmatch wildcards allowed
+    caller: str  # language, "codec" or "*"
     callee: str
     reason: str
-    source: str          # file:line
+    source: str  # file:line
 
     def matches(self, case_id: str, caller: str, callee: str) -> bool:
-        return fnmatch.fnmatchcase(case_id, self.pattern) and \
-            self.caller in ("*", caller) and self.callee in ("*", callee)
+        return (
+            fnmatch.fnmatchcase(case_id, self.pattern)
+            and self.caller in ("*", caller)
+            and self.callee in ("*", callee)
+        )
 
 
-_LINE = re.compile(r"^(?P<case>\S+)\s+(?P<caller>[\w*]+)->(?P<callee>[\w*]+)\s+#\s*(?P<reason>\S.*)$")
+_LINE = re.compile(
+    r"^(?P<case>\S+)\s+(?P<caller>[\w*]+)->(?P<callee>[\w*]+)\s+#\s*(?P<reason>\S.*)$"
+)
 
 
 def load_known_failures(directory: Path) -> list[KnownFailure]:
@@ -45,10 +58,12 @@ def load_known_failures(directory: Path) -> list[KnownFailure]:
                 continue
             m = _LINE.match(text)
             if m is None:
-                raise CaseError(f"{path.name}:{n}: expected 'group/case caller->callee  # "
-                                f"reason', got {text!r}")
-            out.append(KnownFailure(m["case"], m["caller"], m["callee"], m["reason"],
-                                    f"{path.name}:{n}"))
+                raise CaseError(
+                    f"{path.name}:{n}: expected 'group/case caller->callee  # reason', got {text!r}"
+                )
+            out.append(
+                KnownFailure(m["case"], m["caller"], m["callee"], m["reason"], f"{path.name}:{n}")
+            )
     return out
 
 
@@ -57,7 +72,7 @@ class Result:
     case: Case
     caller: str
     callee: str
-    status: str          # passed | failed | skipped | xfail | xpass
+    status: str  # passed | failed | skipped | xfail | xpass
     detail: str = ""
     seconds: float = 0.0
 
@@ -78,18 +93,29 @@ class Run:
         return self.count("failed") == 0 and self.count("xpass") == 0
 
 
-def _classify(case: Case, caller: str, callee: str, v: Verdict, seconds: float,
-              known: list[KnownFailure], used: set[int]) -> Result:
+def _classify(
+    case: Case,
+    caller: str,
+    callee: str,
+    v: Verdict,
+    seconds: float,
+    known: list[KnownFailure],
+    used: set[int],
+) -> Result:
     hit = next((i for i, k in enumerate(known) if k.matches(case.id, caller, callee)), None)
     if hit is None:
-        return Result(case, caller, callee, "passed" if v.passed else "failed", v.detail,
-                      seconds)
+        return Result(case, caller, callee, "passed" if v.passed else "failed", v.detail, seconds)
     used.add(hit)
     k = known[hit]
     if v.passed:
-        return Result(case, caller, callee, "xpass",
-                      f"listed as a known failure ({k.source}: {k.reason}) but it passed; "
-                      "remove the line", seconds)
+        return Result(
+            case,
+            caller,
+            callee,
+            "xpass",
+            f"listed as a known failure ({k.source}: {k.reason}) but it passed; remove the line",
+            seconds,
+        )
     return Result(case, caller, callee, "xfail", f"{v.detail} [known: {k.reason}]", seconds)
 
 
@@ -104,20 +130,46 @@ def _outcome_of(ref: Any, timeout: float) -> dict[str, Any]:
         out = plait.get(ref, timeout=timeout)
     except exc.GetTimeoutError:
         plait.cancel(ref, force=True)
-        return {"ok": False, "error": {"kind": "adapter", "type": "timeout", "language": "",
-                                       "message": f"no answer in {timeout:.0f}s"}}
+        return {
+            "ok": False,
+            "error": {
+                "kind": "adapter",
+                "type": "timeout",
+                "language": "",
+                "message": f"no answer in {timeout:.0f}s",
+            },
+        }
     except Exception as e:  # noqa: BLE001
-        return {"ok": False, "error": {"kind": "adapter", "type": type(e).__name__,
-                                       "language": "", "message": str(e)[:2000]}}
+        return {
+            "ok": False,
+            "error": {
+                "kind": "adapter",
+                "type": type(e).__name__,
+                "language": "",
+                "message": str(e)[:2000],
+            },
+        }
     if not isinstance(out, dict):
-        return {"ok": False, "error": {"kind": "adapter", "type": "", "language": "",
-                                       "message": f"run returned {type(out).__name__}"}}
+        return {
+            "ok": False,
+            "error": {
+                "kind": "adapter",
+                "type": "",
+                "language": "",
+                "message": f"run returned {type(out).__name__}",
+            },
+        }
     return out
 
 
-def run_suite(suite: Path, build_dir: Path, languages: Sequence[str] = tuple(ADAPTERS),
-              name_filter: str | None = None, address: str | None = None,
-              progress: Callable[[str], None] = lambda s: None) -> Run:
+def run_suite(
+    suite: Path,
+    build_dir: Path,
+    languages: Sequence[str] = tuple(ADAPTERS),
+    name_filter: str | None = None,
+    address: str | None = None,
+    progress: Callable[[str], None] = lambda s: None,
+) -> Run:
     start = time.monotonic()
     golden = Golden(suite / "golden" / "values.json")
     set_golden(golden)
@@ -135,8 +187,12 @@ def run_suite(suite: Path, build_dir: Path, languages: Sequence[str] = tuple(ADA
     used: set[int] = set()
     owns_cluster = not plait.is_initialized()
     if owns_cluster:
-        plait.init(address=address, num_cpus=None if address else 2,
-                   namespace="conformance", code_search_path=code_path)
+        plait.init(
+            address=address,
+            num_cpus=None if address else 2,
+            namespace="conformance",
+            code_search_path=code_path,
+        )
     try:
         for lang in langs:
             caps = plait.get(ADAPTERS[lang].function("capabilities").remote(), timeout=180)
@@ -149,36 +205,64 @@ def run_suite(suite: Path, build_dir: Path, languages: Sequence[str] = tuple(ADA
             plait.shutdown()
     if not name_filter:
         # A line about a language left out of this run is not stale.
-        run.unused_known = [k for i, k in enumerate(known) if i not in used
-                            and k.caller in (*langs, CODEC, "*")
-                            and k.callee in (*langs, "*")]
+        run.unused_known = [
+            k
+            for i, k in enumerate(known)
+            if i not in used and k.caller in (*langs, CODEC, "*") and k.callee in (*langs, "*")
+        ]
     run.seconds = time.monotonic() - start
     return run
 
 
-def _run_golden(run: Run, cases: list[Case], known: list[KnownFailure], used: set[int],
-                progress: Callable[[str], None]) -> None:
+def _run_golden(
+    run: Run,
+    cases: list[Case],
+    known: list[KnownFailure],
+    used: set[int],
+    progress: Callable[[str], None],
+) -> None:
     for lang in run.languages:
         fn = ADAPTERS[lang].function("codec_roundtrip")
         t0 = time.monotonic()
         refs = [fn.remote(bytes.fromhex((c.golden or {})["hex"])) for c in cases]
-        for case, ref in zip(cases, refs):
+        for case, ref in zip(cases, refs, strict=False):
             try:
                 outcome: dict[str, Any] = {"ok": True, "value": plait.get(ref, timeout=120)}
             except exc.RayTaskError as e:
-                outcome = {"ok": False, "error": {"kind": "task", "type": e.type_name,
-                                                  "language": e.language, "message": str(e)}}
+                outcome = {
+                    "ok": False,
+                    "error": {
+                        "kind": "task",
+                        "type": e.type_name,
+                        "language": e.language,
+                        "message": str(e),
+                    },
+                }
             except Exception as e:  # noqa: BLE001
-                outcome = {"ok": False, "error": {"kind": "other", "type": type(e).__name__,
-                                                  "language": "", "message": str(e)}}
+                outcome = {
+                    "ok": False,
+                    "error": {
+                        "kind": "other",
+                        "type": type(e).__name__,
+                        "language": "",
+                        "message": str(e),
+                    },
+                }
             v = golden_verdict(case, outcome, run.capabilities[lang])
             run.results.append(_classify(case, CODEC, lang, v, 0.0, known, used))
-        progress(f"golden vectors through the {lang} codec: {len(cases)} cases in "
-                 f"{time.monotonic() - t0:.1f}s")
+        progress(
+            f"golden vectors through the {lang} codec: {len(cases)} cases in "
+            f"{time.monotonic() - t0:.1f}s"
+        )
 
 
-def _run_pairs(run: Run, cases: list[Case], known: list[KnownFailure], used: set[int],
-               progress: Callable[[str], None]) -> None:
+def _run_pairs(
+    run: Run,
+    cases: list[Case],
+    known: list[KnownFailure],
+    used: set[int],
+    progress: Callable[[str], None],
+) -> None:
     for caller in run.languages:
         run_fn = ADAPTERS[caller].caller()
         for callee in run.languages:
@@ -190,20 +274,24 @@ def _run_pairs(run: Run, cases: list[Case], known: list[KnownFailure], used: set
                 why_callee = _missing(run.capabilities[callee], case.requires_callee)
                 if why or why_callee:
                     detail = "; ".join(
-                        [f"caller {caller} lacks {', '.join(why)}"] * bool(why) +
-                        [f"callee {callee} lacks {', '.join(why_callee)}"] * bool(why_callee))
+                        [f"caller {caller} lacks {', '.join(why)}"] * bool(why)
+                        + [f"callee {callee} lacks {', '.join(why_callee)}"] * bool(why_callee)
+                    )
                     run.results.append(Result(case, caller, callee, "skipped", detail))
                     continue
                 try:
                     op = build_op(case.op, f"{caller}-{callee}")
                 except Exception as e:  # noqa: BLE001 - a broken case fails alone
-                    run.results.append(Result(case, caller, callee, "failed",
-                                              f"bad case: {type(e).__name__}: {e}"))
+                    run.results.append(
+                        Result(case, caller, callee, "failed", f"bad case: {type(e).__name__}: {e}")
+                    )
                     continue
                 t0 = time.monotonic()
-                outcome = _outcome_of(run_fn.remote(callee, op),
-                                      float(op.get("timeout_s", 60)) + SLACK_S)
+                outcome = _outcome_of(
+                    run_fn.remote(callee, op), float(op.get("timeout_s", 60)) + SLACK_S
+                )
                 v = verdict(case, outcome, callee, run.capabilities[callee])
-                run.results.append(_classify(case, caller, callee, v, time.monotonic() - t0,
-                                             known, used))
+                run.results.append(
+                    _classify(case, caller, callee, v, time.monotonic() - t0, known, used)
+                )
             progress(f"{caller} -> {callee}: {time.monotonic() - t_pair:.1f}s")

@@ -6,6 +6,7 @@ that SDK lives (headers, sources and the CMake package for building user librari
 with `find_package(plait CONFIG REQUIRED)` and `plait_add_library(mylib SOURCES ...)` in
 the library's CMakeLists.txt (see examples/cpp/).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ plait._native.CppRuntime and runs their registered functions and actor classes o
 encoded arguments; results come back encoded. Calls run with the GIL released, so the
 core worker keeps serving while user code runs.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from plait import _native
-from plait._core_worker.language import Buffer, LanguageError
-from plait._proto import common_pb2
+from plait._core.language import Buffer, LanguageError
+from plait._protocol import common_pb2
 
 __all__ = ["CppExecutor", "find_libraries"]
 
@@ -48,13 +49,17 @@ class CppExecutor:
 
     language = _LANGUAGE
 
-    def __init__(self, libraries: Sequence[str] = (), host: object | None = None,
-                 optional_libraries: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        libraries: Sequence[str] = (),
+        host: object | None = None,
+        optional_libraries: Sequence[str] = (),
+    ) -> None:
         """Load `libraries` (each must be a plait library) and `optional_libraries`
         (skipped when they are shared libraries that register nothing with plait).
 
         `host` is the object C++ code calls back into for Put/Get/tasks/actors
-        (plait._core_worker.host_api.HostApi); it can also be set later with set_host.
+        (plait._core.host_api.HostApi); it can also be set later with set_host.
         Raises ValueError when a library cannot be loaded or registers a name twice.
         """
         self._runtime = _native.CppRuntime(host)
@@ -86,24 +91,34 @@ class CppExecutor:
     def method_names(self, class_name: str) -> list[str]:
         return self._runtime.method_names(class_name)
 
-    def call_function(self, function: common_pb2.FunctionDescriptor, args: Sequence[Buffer],
-                      kwarg_names: Sequence[str], num_returns: int) -> list[bytes]:
+    def call_function(
+        self,
+        function: common_pb2.FunctionDescriptor,
+        args: Sequence[Buffer],
+        kwarg_names: Sequence[str],
+        num_returns: int,
+    ) -> list[bytes]:
         name = _symbol(function, "function")
         try:
             return self._runtime.call_function(name, list(args), list(kwarg_names), num_returns)
         except _native.CppCallError as e:
             raise _language_error(e) from None
 
-    def create_actor(self, function: common_pb2.FunctionDescriptor, args: Sequence[Buffer],
-                     kwarg_names: Sequence[str]) -> None:
+    def create_actor(
+        self,
+        function: common_pb2.FunctionDescriptor,
+        args: Sequence[Buffer],
+        kwarg_names: Sequence[str],
+    ) -> None:
         class_name = _symbol(function, "actor class")
         try:
             self._runtime.create_actor(class_name, list(args), list(kwarg_names))
         except _native.CppCallError as e:
             raise _language_error(e) from None
 
-    def call_method(self, method: str, args: Sequence[Buffer], kwarg_names: Sequence[str],
-                    num_returns: int) -> list[bytes]:
+    def call_method(
+        self, method: str, args: Sequence[Buffer], kwarg_names: Sequence[str], num_returns: int
+    ) -> list[bytes]:
         try:
             return self._runtime.call_method(method, list(args), list(kwarg_names), num_returns)
         except _native.CppCallError as e:
@@ -116,9 +131,12 @@ class CppExecutor:
 def _symbol(function: common_pb2.FunctionDescriptor, what: str) -> str:
     if function.language != common_pb2.CPP or not function.cpp.symbol:
         lang = common_pb2.Language.Name(function.language).lower()
-        raise LanguageError("plait::NotFound",
-                            f"a C++ worker cannot run a {lang} {what} ({function!r})",
-                            "", _LANGUAGE)
+        raise LanguageError(
+            "plait::NotFound",
+            f"a C++ worker cannot run a {lang} {what} ({function!r})",
+            "",
+            _LANGUAGE,
+        )
     return function.cpp.symbol
 
 

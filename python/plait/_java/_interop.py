@@ -11,6 +11,7 @@ and the proxies of their Java buffers until Java drops it (its GC) or closes it.
 codec gives the Keepalive to every view it makes (io.plait.runtime.ForeignMemory: every
 ByteBuffer over the memory; Tensor; EncodedObject until it has copied the bytes out).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,7 +19,6 @@ from typing import Any, TypeGuard, TypeVar, cast
 
 import jpype  # type: ignore[import-untyped]
 import jpype.nio  # type: ignore[import-untyped]
-
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -3,12 +3,13 @@
 Java code (a driver under `plait java`, or a Java task calling other tasks) reaches the
 runtime through the Java interface io.plait.runtime.RuntimeBridge; RuntimeBridge below
 implements it with JPype and forwards each call, as bytes, to a host object with HostApi's
-byte-level methods (plait._core_worker.host_api.HostApi). install() makes it the JVM's.
+byte-level methods (plait._core.host_api.HostApi). install() makes it the JVM's.
 
 A failure of the call (a bad argument, an unknown actor) is thrown into Java as
 io.plait.PlaitException with the Python exception's type and message; a get that timed out
 as its subclass io.plait.GetTimeoutException.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -16,9 +17,9 @@ from typing import Any, Protocol, TypeVar
 
 import jpype  # type: ignore[import-untyped]
 
-from plait._codec import deserialize
+from plait._format import deserialize
+from plait._format.exceptions import GetTimeoutError
 from plait._java._interop import Keepalive, copied, direct_buffer, override, py_bytes
-from plait.exceptions import GetTimeoutError
 
 T = TypeVar("T")
 
@@ -30,15 +31,33 @@ class Host(Protocol):
 
     def get(self, encoded_refs: bytes, timeout_s: float) -> list[Any]: ...
 
-    def submit_task(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
-                    kwarg_names: Sequence[str], num_returns: int,
-                    resources: dict[str, float]) -> bytes: ...
+    def submit_task(
+        self,
+        language: str,
+        name_parts: Sequence[str],
+        args: Sequence[bytes],
+        kwarg_names: Sequence[str],
+        num_returns: int,
+        resources: dict[str, float],
+    ) -> bytes: ...
 
-    def create_actor(self, language: str, name_parts: Sequence[str], args: Sequence[bytes],
-                     kwarg_names: Sequence[str], options: dict[str, Any]) -> bytes: ...
+    def create_actor(
+        self,
+        language: str,
+        name_parts: Sequence[str],
+        args: Sequence[bytes],
+        kwarg_names: Sequence[str],
+        options: dict[str, Any],
+    ) -> bytes: ...
 
-    def call_actor(self, encoded_handle: bytes, method: str, args: Sequence[bytes],
-                   kwarg_names: Sequence[str], num_returns: int) -> bytes: ...
+    def call_actor(
+        self,
+        encoded_handle: bytes,
+        method: str,
+        args: Sequence[bytes],
+        kwarg_names: Sequence[str],
+        num_returns: int,
+    ) -> bytes: ...
 
     def get_actor(self, name: str, namespace: str) -> bytes: ...
 
@@ -99,10 +118,10 @@ class RuntimeBridge:
             return call()
         except GetTimeoutError as e:  # the one failure Java code handles by its type
             raise jpype.JClass("io.plait.GetTimeoutException")(
-                f"{what}: {type(e).__name__}: {e}") from e
+                f"{what}: {type(e).__name__}: {e}"
+            ) from e
         except Exception as e:  # raised into Java with a message naming the problem
-            raise jpype.JClass("io.plait.PlaitException")(
-                f"{what}: {type(e).__name__}: {e}") from e
+            raise jpype.JClass("io.plait.PlaitException")(f"{what}: {type(e).__name__}: {e}") from e
 
     @override
     def put(self, encodedValue: Any) -> Any:
@@ -130,16 +149,37 @@ class RuntimeBridge:
                 inline.append(None)
             if views is None or owners is None:
                 return _java().buffer_views(inline, None, None)
-            return _java().buffer_views(inline, jpype.JArray(_java().byte_buffer)(views),
-                                        jpype.JArray(_java().closeable)(owners))
+            return _java().buffer_views(
+                inline,
+                jpype.JArray(_java().byte_buffer)(views),
+                jpype.JArray(_java().closeable)(owners),
+            )
+
         return self._forward("get", call)
 
     @override
-    def submitTask(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
-                   numReturns: int, encodedResources: Any) -> Any:
-        return self._forward("submitTask", lambda: _out(self.host.submit_task(
-            str(language), _strings(nameParts), _args(args),
-            _strings(kwargNames), int(numReturns), self._resources(encodedResources))))
+    def submitTask(
+        self,
+        language: Any,
+        nameParts: Any,
+        args: Any,
+        kwargNames: Any,
+        numReturns: int,
+        encodedResources: Any,
+    ) -> Any:
+        return self._forward(
+            "submitTask",
+            lambda: _out(
+                self.host.submit_task(
+                    str(language),
+                    _strings(nameParts),
+                    _args(args),
+                    _strings(kwargNames),
+                    int(numReturns),
+                    self._resources(encodedResources),
+                )
+            ),
+        )
 
     def _resources(self, encoded: Any) -> dict[str, float]:
         """The decoded resources map (the last one cached: a program submits the same
@@ -153,18 +193,38 @@ class RuntimeBridge:
         return dict(resources)
 
     @override
-    def createActor(self, language: Any, nameParts: Any, args: Any, kwargNames: Any,
-                    encodedOptions: Any) -> Any:
-        return self._forward("createActor", lambda: _out(self.host.create_actor(
-            str(language), _strings(nameParts), _args(args),
-            _strings(kwargNames), _map(encodedOptions))))
+    def createActor(
+        self, language: Any, nameParts: Any, args: Any, kwargNames: Any, encodedOptions: Any
+    ) -> Any:
+        return self._forward(
+            "createActor",
+            lambda: _out(
+                self.host.create_actor(
+                    str(language),
+                    _strings(nameParts),
+                    _args(args),
+                    _strings(kwargNames),
+                    _map(encodedOptions),
+                )
+            ),
+        )
 
     @override
-    def callActor(self, encodedHandle: Any, method: Any, args: Any, kwargNames: Any,
-                  numReturns: int) -> Any:
-        return self._forward("callActor", lambda: _out(self.host.call_actor(
-            py_bytes(encodedHandle), str(method), _args(args),
-            _strings(kwargNames), int(numReturns))))
+    def callActor(
+        self, encodedHandle: Any, method: Any, args: Any, kwargNames: Any, numReturns: int
+    ) -> Any:
+        return self._forward(
+            "callActor",
+            lambda: _out(
+                self.host.call_actor(
+                    py_bytes(encodedHandle),
+                    str(method),
+                    _args(args),
+                    _strings(kwargNames),
+                    int(numReturns),
+                )
+            ),
+        )
 
     @override
     def getActor(self, name: Any, namespace: Any) -> Any:
@@ -172,6 +232,7 @@ class RuntimeBridge:
             if not self.host.named_actor_exists(str(name), str(namespace)):
                 return None
             return _out(self.host.get_actor(str(name), str(namespace)))
+
         return self._forward("getActor", call)
 
     @override

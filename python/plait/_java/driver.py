@@ -1,5 +1,6 @@
 """Running a Java program's main() as a plait driver, in this (Python) driver process:
 what `plait java -cp app.jar com.example.Main args...` does once connected."""
+
 from __future__ import annotations
 
 import sys
@@ -11,8 +12,9 @@ import jpype  # type: ignore[import-untyped]
 from plait._java import bridge, jvm
 
 
-def run_main(main_class: str, args: Sequence[str], class_path: Sequence[str],
-             host: bridge.Host) -> int:
+def run_main(
+    main_class: str, args: Sequence[str], class_path: Sequence[str], host: bridge.Host
+) -> int:
     """Starts the JVM with `class_path`, makes `host` (a HostApi) the runtime of
     io.plait.Plait, and calls `main_class.main(args)`. Returns 0, or 1 after printing the
     Java stack trace when main throws."""
@@ -22,23 +24,27 @@ def run_main(main_class: str, args: Sequence[str], class_path: Sequence[str],
         urls = [jpype.JClass("java.io.File")(p).toURI().toURL() for p in extra]
         loader = jpype.JClass("java.net.URLClassLoader")(
             jpype.JArray(jpype.JClass("java.net.URL"))(urls),
-            jpype.JClass("io.plait.Plait").class_.getClassLoader())
+            jpype.JClass("io.plait.Plait").class_.getClassLoader(),
+        )
     bridge.install(host)
     stop = threading.Event()
-    releaser = threading.Thread(target=_release_dropped, args=(stop,),
-                                name="plait-java-releases", daemon=True)
+    releaser = threading.Thread(
+        target=_release_dropped, args=(stop,), name="plait-java-releases", daemon=True
+    )
     releaser.start()
     try:
         try:
             cls = jpype.JClass(main_class, loader=loader) if loader else jpype.JClass(main_class)
         except TypeError:
-            print(f"plait java: no class named {main_class} on the class path "
-                  f"{list(class_path)}", file=sys.stderr)
+            print(
+                f"plait java: no class named {main_class} on the class path {list(class_path)}",
+                file=sys.stderr,
+            )
             return 1
         try:
             cls.main(jpype.JArray(jpype.JString)(list(args)))
         except jpype.JException as e:
-            print(f"Exception in thread \"main\" {e.stacktrace()}", file=sys.stderr)
+            print(f'Exception in thread "main" {e.stacktrace()}', file=sys.stderr)
             return 1
         return 0
     finally:

@@ -9,6 +9,7 @@ memory that a Keepalive holds for Java, and the Java codec reads tensors and Arr
 in place. Results come back as Java byte arrays, one encoded object each, copied once into
 Python bytes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -16,10 +17,10 @@ from typing import Any
 
 import jpype  # type: ignore[import-untyped]
 
-from plait._core_worker.language import Buffer, LanguageError
+from plait._core.language import Buffer, LanguageError
 from plait._java import jvm
 from plait._java._interop import Keepalive, copied, direct_buffer, py_bytes
-from plait._proto import common_pb2
+from plait._protocol import common_pb2
 
 LANGUAGE = "java"
 _JSTRINGS_MAX = 1024
@@ -39,34 +40,46 @@ class JavaExecutor:
         # JPype would otherwise convert the Python str on every call.
         self._jstrings: dict[str, Any] = {}
         self._executor = jpype.JClass("io.plait.runtime.TaskExecutor")(
-            jpype.JArray(jpype.JString)(extra))
+            jpype.JArray(jpype.JString)(extra)
+        )
 
     @classmethod
     def for_code_search_path(cls, code_search_path: list[str]) -> JavaExecutor:
         """The job's jars and class directories (a directory's jars included)."""
         return cls(code_search_path)
 
-    def call_function(self, function: common_pb2.FunctionDescriptor, args: Sequence[Buffer],
-                      kwarg_names: Sequence[str], num_returns: int) -> list[bytes]:
+    def call_function(
+        self,
+        function: common_pb2.FunctionDescriptor,
+        args: Sequence[Buffer],
+        kwarg_names: Sequence[str],
+        num_returns: int,
+    ) -> list[bytes]:
         java = _java_descriptor(function)
         call = self._executor.pyCallFunction
         cls, name = self._jstring(java.class_name), self._jstring(java.method)
-        return self._call(lambda i, v, k, owner: call(
-            cls, name, i, v, k, num_returns, owner), args, kwarg_names)
+        return self._call(
+            lambda i, v, k, owner: call(cls, name, i, v, k, num_returns, owner), args, kwarg_names
+        )
 
-    def create_actor(self, function: common_pb2.FunctionDescriptor, args: Sequence[Buffer],
-                     kwarg_names: Sequence[str]) -> None:
+    def create_actor(
+        self,
+        function: common_pb2.FunctionDescriptor,
+        args: Sequence[Buffer],
+        kwarg_names: Sequence[str],
+    ) -> None:
         java = _java_descriptor(function)
         call = self._executor.pyCreateActor
-        self._call(lambda i, v, k, owner: call(java.class_name, i, v, k, owner), args,
-                   kwarg_names)
+        self._call(lambda i, v, k, owner: call(java.class_name, i, v, k, owner), args, kwarg_names)
 
-    def call_method(self, method: str, args: Sequence[Buffer], kwarg_names: Sequence[str],
-                    num_returns: int) -> list[bytes]:
+    def call_method(
+        self, method: str, args: Sequence[Buffer], kwarg_names: Sequence[str], num_returns: int
+    ) -> list[bytes]:
         call = self._executor.pyCallMethod
         name = self._jstring(method)
-        return self._call(lambda i, v, k, owner: call(name, i, v, k, num_returns, owner),
-                          args, kwarg_names)
+        return self._call(
+            lambda i, v, k, owner: call(name, i, v, k, num_returns, owner), args, kwarg_names
+        )
 
     def _jstring(self, s: str) -> Any:
         j = self._jstrings.get(s)
@@ -80,8 +93,12 @@ class JavaExecutor:
         """The Java actor instance (a JPype proxy), or None before create_actor."""
         return self._executor.actor()
 
-    def _call(self, call: Callable[[Any, Any, Any, Any], Any], args: Sequence[Buffer],
-              kwarg_names: Sequence[str]) -> list[bytes]:
+    def _call(
+        self,
+        call: Callable[[Any, Any, Any, Any], Any],
+        args: Sequence[Buffer],
+        kwarg_names: Sequence[str],
+    ) -> list[bytes]:
         # JPype converts the list (bytes and None) to a byte[][] itself, in one go.
         inline: list[bytes | None] = []
         views: list[Any] | None = None
@@ -103,13 +120,17 @@ class JavaExecutor:
         try:
             out = call(inline, views, list(kwarg_names) if kwarg_names else None, owner)
         except self._task_failure as e:
-            raise LanguageError(str(e.getTypeName()), str(e.getRemoteMessage()),
-                                str(e.getStackText()), LANGUAGE) from None
+            raise LanguageError(
+                str(e.getTypeName()), str(e.getRemoteMessage()), str(e.getStackText()), LANGUAGE
+            ) from None
         except jpype.JException as e:  # outside the executor's own handling (e.g. OOM)
             message = e.getMessage()
-            raise LanguageError(str(e.getClass().getName()),
-                                "" if message is None else str(message),
-                                str(e.stacktrace()), LANGUAGE) from None
+            raise LanguageError(
+                str(e.getClass().getName()),
+                "" if message is None else str(message),
+                str(e.stacktrace()),
+                LANGUAGE,
+            ) from None
         if out is None:
             return []
         if isinstance(out, self._byte_array):  # the one result (TaskExecutor.pyResults)
@@ -119,7 +140,10 @@ class JavaExecutor:
 
 def _java_descriptor(function: common_pb2.FunctionDescriptor) -> common_pb2.JavaFunction:
     if function.WhichOneof("kind") != "java":
-        raise LanguageError("java.lang.IllegalArgumentException",
-                            f"a Java worker was given a {function.WhichOneof('kind')} "
-                            "function", "", LANGUAGE)
+        raise LanguageError(
+            "java.lang.IllegalArgumentException",
+            f"a Java worker was given a {function.WhichOneof('kind')} function",
+            "",
+            LANGUAGE,
+        )
     return function.java

@@ -9,6 +9,7 @@ A JVM cannot be restarted or have its class path changed once started, so entrie
 arrive later (a second executor, a driver started after a worker-like test) are loaded by
 the executor's own class loader instead (TaskExecutor's extra class path).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,11 +24,13 @@ _REPO = Path(__file__).resolve().parents[3]
 JAVA_DIR = _REPO / "java"
 BUILD_SCRIPT = _REPO / "scripts" / "setup_java.sh"
 # Arrow's memory module reads the address of direct ByteBuffers (java.nio internals).
-JVM_OPTIONS = ("--add-opens=java.base/java.nio=ALL-UNNAMED",
-               # Leave SIGINT/SIGTERM to Python: the core worker cancels tasks with SIGINT
-               # and exits on SIGTERM; the JVM's own handlers would end the process.
-               "-Xrs",
-               "-Dfile.encoding=UTF-8")
+JVM_OPTIONS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    # Leave SIGINT/SIGTERM to Python: the core worker cancels tasks with SIGINT
+    # and exits on SIGTERM; the JVM's own handlers would end the process.
+    "-Xrs",
+    "-Dfile.encoding=UTF-8",
+)
 
 _lock = threading.Lock()
 _class_path: list[str] = []
@@ -43,13 +46,17 @@ def runtime_class_path() -> list[str]:
     if override:
         return [p for p in override.split(os.pathsep) if p]
     target = JAVA_DIR / "target"
-    jars = sorted(p for p in target.glob("plait-java-*.jar")
-                  if not p.name.endswith(("-sources.jar", "-tests.jar")))
+    jars = sorted(
+        p
+        for p in target.glob("plait-java-*.jar")
+        if not p.name.endswith(("-sources.jar", "-tests.jar"))
+    )
     if not jars:
         raise JavaRuntimeNotBuilt(
             f"plait's Java runtime is not built (no plait-java-*.jar in {target}): run "
             f"`bash {BUILD_SCRIPT.relative_to(_REPO)}` (or `make test-java`), or set "
-            "PLAIT_JAVA_CLASSPATH")
+            "PLAIT_JAVA_CLASSPATH"
+        )
     return [str(jars[-1])] + sorted(str(p) for p in (target / "lib").glob("*.jar"))
 
 

@@ -1,5 +1,0 @@
-"""The GCS: plait's cluster control plane (nodes, jobs, actors, internal KV).
-
-`state.GcsState` holds the tables and makes every decision without sockets;
-`server` is the gRPC shell around it; `python -m plait._gcs` runs the process.
-"""
