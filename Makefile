@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CPP_TEST_DIR := build/cpp-tests
 
-.PHONY: setup demo test check-protos typecheck test-cpp test-java test-py conformance test-conformance bench clean distclean
+.PHONY: setup demo test check-protos check-format lint typecheck test-cpp test-java test-py conformance test-conformance bench clean distclean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,13 +17,26 @@ demo: setup
 	$(PY) examples/demo.py
 
 # Stops at the first failing step, in this order.
-test: check-protos typecheck test-cpp test-java test-py test-conformance
+test: check-protos check-format lint typecheck test-cpp test-java test-py test-conformance
 
 check-protos: setup
 	$(PY) scripts/gen_protos.py --check
 
+# The object format's constants (proto/object_format.json) generated for Python, C++ and
+# Java, and the golden vectors built from them, are current.
+check-format: setup
+	$(PY) scripts/gen_format.py --check
+	$(PY) scripts/gen_golden.py --check
+
 typecheck: setup
 	$(VENV)/bin/mypy
+
+# ruff (lint, and formatting checked not applied) and import-linter (the layers of
+# python/plait: imports only run downward, no cycles; docs/architecture.md).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The C++ unit tests get their own CMake build (not the wheel's), with BUILD_TESTING on.
 test-cpp: setup
@@ -36,8 +49,19 @@ test-cpp: setup
 test-java: setup
 	bash scripts/setup_java.sh --test
 
+# The Python tests come in two sets (python/tests/conftest.py): unit (no process, no
+# server, seconds) and cluster (real clusters, workers, builds: minutes). test-py runs
+# the unit set first, so a fast failure stops it before any cluster starts.
+.PHONY: test-unit test-cluster
 test-py: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest python/tests/unit
+	$(VENV)/bin/pytest python/tests/cluster
+
+test-unit: setup
+	$(VENV)/bin/pytest python/tests/unit
+
+test-cluster: setup
+	$(VENV)/bin/pytest python/tests/cluster
 
 # The cross-language conformance suite (docs/conformance.md): builds the C++ and Java
 # adapters, runs every case for every caller x callee pair on a local cluster, writes

@@ -22,13 +22,15 @@ sys.path.insert(0, str(ROOT / "python"))
 
 from plait._format import (  # noqa: E402
     DeserializationError,
-    _decoder,  # noqa: E402
     deserialize,
     serialize,
 )
 from plait._format._neutral import float_desc, from_neutral, to_neutral  # noqa: E402
 
 OUT = ROOT / "conformance-tests" / "golden" / "values.json"
+# The format table: its dtype and Arrow kind lists decide which cases exist, so a dtype or
+# kind added there gets a golden vector (or this script fails naming it).
+FORMAT_TABLE = json.loads((ROOT / "proto" / "object_format.json").read_text())
 Desc = dict[str, Any]
 
 
@@ -283,9 +285,41 @@ BYTES_CASES: list[Case] = [
     ),
 ]
 
-DECODE_CASES: list[Case] = [
+
+def dtype_sample(name: str, kind: str, itemsize: int) -> list[Any]:
+    """Elements that pin a dtype's byte layout: its extremes, zero, a sign, a fraction."""
+    import numpy as np
+
+    bits = 8 * itemsize
+    if kind == "bool":
+        return [True, False, True]
+    if kind == "int":
+        return [-(1 << (bits - 1)), -1, 0, 1, (1 << (bits - 1)) - 1]
+    if kind == "uint":
+        return [0, 1, (1 << bits) - 1]
+    if kind == "float":  # each value is exact in the dtype, so JSON carries it exactly
+        info = np.finfo(name)
+        return [0.0, 1.0, -2.5, float(info.max), float(info.tiny)]
+    if kind == "complex":  # [real, imag] pairs
+        return [[1.5, -2.0], [0.0, 1.0], [-0.25, 65536.0]]
+    raise ValueError(f"dtype {name}: no golden sample for element kind {kind!r}")
+
+
+# One tensor per dtype of the format table.
+DTYPE_CASES: list[Case] = [
     (
-        "arrow_table",
+        f"tensor_dtype_{d['name']}",
+        f"{d['name']} tensor ({d['itemsize']}-byte elements): extremes, zero, sign",
+        tensor(d["name"], [n], data),
+    )
+    for d in FORMAT_TABLE["dtypes"]
+    for data in [dtype_sample(d["name"], d["kind"], d["itemsize"])]
+    for n in [len(data)]
+]
+
+# One value per Arrow kind of the format table (keyed by kind).
+ARROW_SAMPLES: dict[str, tuple[str, Desc]] = {
+    "table": (
         "Arrow table (int64 + utf8 with a null) as an IPC stream in buffer 0",
         {
             "type": "arrow",
@@ -294,12 +328,42 @@ DECODE_CASES: list[Case] = [
             "columns": [[1, 2, 3], ["a", None, "\u00e9t\u00e9"]],
         },
     ),
-    (
-        "arrow_array",
+    "record_batch": (
+        "Arrow record batch (float64 + bool, with nulls): exactly one batch",
+        {
+            "type": "arrow",
+            "kind": "record_batch",
+            "schema": [{"name": "x", "type": "float64"}, {"name": "ok", "type": "bool"}],
+            "columns": [[0.5, None, -1.0], [True, False, None]],
+        },
+    ),
+    "array": (
         "Arrow array: a one-column record batch",
         {"type": "arrow", "kind": "array", "arrow_type": "float64", "values": [1.5, None, -2.0]},
     ),
-]
+    "chunked_array": (
+        "Arrow chunked array of two chunks: one column, one batch per chunk",
+        {
+            "type": "arrow",
+            "kind": "chunked_array",
+            "arrow_type": "int64",
+            "chunks": [[1, 2], [None, 4, 5]],
+        },
+    ),
+}
+
+
+def arrow_cases() -> list[Case]:
+    cases: list[Case] = []
+    for k in FORMAT_TABLE["arrow_kinds"]:
+        if k["name"] not in ARROW_SAMPLES:
+            raise ValueError(f"Arrow kind {k['name']!r}: add a sample to ARROW_SAMPLES")
+        description, value = ARROW_SAMPLES[k["name"]]
+        cases.append((f"arrow_{k['name']}", description, value))
+    return cases
+
+
+DECODE_CASES: list[Case] = arrow_cases()
 
 REFUSE_CASES: list[Case] = [
     (
@@ -352,7 +416,7 @@ REJECT_CASES: list[tuple[str, str, bytes]] = [
 def build() -> dict[str, Any]:
     cases: list[dict[str, Any]] = []
     for check, group in (
-        ("bytes", BYTES_CASES),
+        ("bytes", BYTES_CASES + DTYPE_CASES),
         ("decode", DECODE_CASES),
         ("refuse", REFUSE_CASES),
     ):
@@ -416,7 +480,6 @@ def main() -> int:
         "--check", action="store_true", help="fail if the committed golden file is stale"
     )
     args = parser.parse_args()
-    _decoder.set_actor_handle_factory(None)  # actor handle cases compare the raw state
     fresh = build()
     if args.check:
         if not OUT.exists():

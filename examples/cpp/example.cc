@@ -7,11 +7,17 @@
 //   plait.get(counter.add.remote(5))          # 15
 #include <arrow/api.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plait/plait.h"
@@ -158,5 +164,20 @@ int64_t call_python(std::string module, std::string function, int64_t a, int64_t
   return plait::Get(ref);
 }
 PLAIT_REMOTE(call_python);
+
+// --- fault tolerance ---------------------------------------------------------------------
+
+// A task whose first attempts fail, for the retry tests. Each attempt adds DIR/<n>.pid
+// holding its worker's pid; attempt n < hang sleeps (the test kills its worker), one
+// below hang + raise throws, and a later one returns n.
+int64_t flaky(std::string dir, int64_t hang, int64_t raise) {
+  int64_t n = 0;
+  while (std::filesystem::exists(dir + "/" + std::to_string(n) + ".pid")) ++n;
+  std::ofstream(dir + "/" + std::to_string(n) + ".pid") << getpid();
+  if (n < hang) std::this_thread::sleep_for(std::chrono::seconds(60));
+  if (n < hang + raise) throw std::runtime_error("attempt " + std::to_string(n));
+  return n;
+}
+PLAIT_REMOTE(flaky);
 
 }  // namespace

@@ -21,20 +21,16 @@ _os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 from plait import exceptions  # noqa: E402
 from plait._actor import ActorClass, ActorHandle, ActorMethod, method
 from plait._api import (
-    JobConfig,
     available_resources,
     cancel,
     cluster_resources,
     get,
     get_actor,
     get_gpu_ids,
-    init,
-    is_initialized,
     kill,
     nodes,
     put,
     remote,
-    shutdown,
     wait,
 )
 from plait._cross_language import (
@@ -46,6 +42,7 @@ from plait._cross_language import (
     java_function,
 )
 from plait._format.object_ref import ObjectRef
+from plait._init import JobConfig, init, is_initialized, shutdown
 from plait._remote_function import RemoteFunction
 from plait._runtime_context import RuntimeContext, get_runtime_context
 

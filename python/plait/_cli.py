@@ -18,7 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from plait._protocol import gcs_pb2
 from plait._services.node import CLUSTER_FILE, PLAIT_TMP, start_head, start_worker_node
+from plait._transport.channels import sync_channel
+from plait._transport.clients import GcsSyncClient
 
 NODES_DIR = PLAIT_TMP / "nodes"
 
@@ -126,9 +129,6 @@ def _alive(pid: int) -> bool:
 
 
 def cmd_status(ns: argparse.Namespace) -> int:
-    from plait._protocol import gcs_pb2, gcs_pb2_grpc
-    from plait._transport.channels import sync_channel
-
     address = ns.address
     if not address:
         if not CLUSTER_FILE.exists():
@@ -137,11 +137,7 @@ def cmd_status(ns: argparse.Namespace) -> int:
         address = json.loads(CLUSTER_FILE.read_text())["gcs_address"]
     with sync_channel(address) as ch:
         try:
-            nodes = (
-                gcs_pb2_grpc.GcsServiceStub(ch)
-                .GetAllNodes(gcs_pb2.GetAllNodesRequest(), timeout=10)
-                .nodes
-            )
+            nodes = GcsSyncClient(ch).GetAllNodes(gcs_pb2.GetAllNodesRequest(), timeout=10).nodes
         except Exception as e:
             print(f"could not reach the GCS at {address}: {e}", file=sys.stderr)
             return 1
@@ -170,11 +166,11 @@ def cmd_status(ns: argparse.Namespace) -> int:
 
 def cmd_java(ns: argparse.Namespace) -> int:
     """Run a Java program's main() as a plait driver (connecting, or starting a cluster)."""
-    import os
-
-    import plait
-    from plait._core.context import current_core_worker
-    from plait._java.driver import run_main
+    # Only this command runs a driver and needs JPype: `plait start` and `plait status`
+    # start without loading the API or the Java bridge.
+    import plait  # noqa: PLC0415
+    from plait._core.context import current_core_worker  # noqa: PLC0415
+    from plait._java.driver import run_main  # noqa: PLC0415
 
     class_path = [p for p in (ns.class_path or "").split(os.pathsep) if p]
     missing = [p for p in class_path if not os.path.exists(p)]
@@ -196,7 +192,7 @@ def cmd_java(ns: argparse.Namespace) -> int:
 
 def cmd_conformance(ns: argparse.Namespace) -> int:
     """Run the cross-language conformance suite (docs/conformance.md)."""
-    from plait._conformance.main import run_and_report
+    from plait._conformance.main import run_and_report  # noqa: PLC0415 (only this command runs the suite)
 
     return run_and_report(
         suite=ns.suite,

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from plait._actor import ActorHandle, create_actor
-from plait._core.context import current_core_worker
-from plait._core.task_spec import make_return_refs, new_task
+from plait._core.actor_handle import ActorHandle, create_actor
+from plait._core.options import resolve
+from plait._core.submit import returns, submit_task
+from plait._init import connected_core_worker
 from plait._protocol import common_pb2
-from plait._remote_function import (
-    ACTOR_OPTIONS,
-    TASK_OPTIONS,
-    _returns,
-    check_options,
-    resource_request,
-)
 
 
 class CrossLanguageFunction:
-    """A function of another language, called like a remote function."""
+    """A function of another language, called like a remote function (the same options,
+    retries and ownership as one)."""
 
     def __init__(
         self,
@@ -33,28 +28,16 @@ class CrossLanguageFunction:
         self._descriptor = descriptor
         self._name = name
         self._options = dict(options or {})
-        check_options(self._options, TASK_OPTIONS, f"function {name!r}")
+        self._call_options = resolve(self._options, "task", f"function {name!r}")
 
     def options(self, **options: Any) -> CrossLanguageFunction:
         return CrossLanguageFunction(self._descriptor, self._name, {**self._options, **options})
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        cw = current_core_worker()
-        num_returns = int(self._options.get("num_returns", 1))
-        task = new_task(
-            cw,
-            type_=common_pb2.NORMAL_TASK,
-            function=self._descriptor,
-            args=args,
-            kwargs=kwargs,
-            num_returns=num_returns,
-            resources=resource_request(self._options, 1.0),
-            max_retries=int(self._options.get("max_retries", 3)),
-            name=self._options.get("name") or self._name,
-        )
-        refs = make_return_refs(cw, task)
-        cw.task_submitter.submit(task)
-        return _returns(refs, num_returns)
+        cw = connected_core_worker()
+        opts = self._call_options
+        refs = submit_task(cw, self._descriptor, args, kwargs, opts, self._name)
+        return returns(refs, opts.num_returns)
 
     def __repr__(self) -> str:
         lang = common_pb2.Language.Name(self._descriptor.language).lower()
@@ -74,7 +57,7 @@ class CrossLanguageActorClass:
         self._descriptor = descriptor
         self._class_name = class_name
         self._options = dict(options or {})
-        check_options(self._options, ACTOR_OPTIONS, f"actor class {class_name!r}")
+        self._call_options = resolve(self._options, "actor", f"actor class {class_name!r}")
 
     def options(self, **options: Any) -> CrossLanguageActorClass:
         return CrossLanguageActorClass(
@@ -82,7 +65,10 @@ class CrossLanguageActorClass:
         )
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
-        return create_actor(self._descriptor, self._class_name, {}, self._options, args, kwargs)
+        cw = connected_core_worker()
+        return create_actor(
+            cw, self._descriptor, self._class_name, self._call_options, args, kwargs
+        )
 
 
 def _check_name(value: Any, what: str) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from plait._core.context import core_worker_or_init, current_core_worker, task_context
+from plait._actor import _methods_of
+from plait._core.actor_handle import ActorHandle
+from plait._core.context import current_core_worker, task_context
+from plait._init import connected_core_worker
 
 
 class RuntimeContext:
@@ -67,16 +70,12 @@ class RuntimeContext:
 
     @property
     def current_actor(self) -> Any:
-        from plait._actor import ActorHandle
-
         cw = current_core_worker()
         actor_id = self.get_actor_id()
         if actor_id is None:
             raise RuntimeError("current_actor is only available inside an actor")
         actor = getattr(cw.executor, "_actor", None)
         cls = type(actor)
-        from plait._actor import _methods_of
-
         return ActorHandle(bytes.fromhex(actor_id), cls.__qualname__, _methods_of(cls))
 
     def get_assigned_resources(self) -> dict[str, float]:
@@ -97,5 +96,5 @@ class RuntimeContext:
 
 
 def get_runtime_context() -> RuntimeContext:
-    core_worker_or_init()
+    connected_core_worker()
     return RuntimeContext()

@@ -11,6 +11,11 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plait._core.host_api import HostApi
+    from plait._core.language import LanguageExecutor
 
 
 def _die_with_parent() -> None:
@@ -18,6 +23,27 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def _language_executor(language: str, shipped: list[str], host: HostApi) -> LanguageExecutor:
+    """The executor hosting the job's C++ or Java code; C++ and Java code call back into
+    this core worker (get, put, tasks, actors) through host."""
+    if language == "cpp":
+        # Loaded only in C++ workers: it loads the native runtime.
+        from plait._cpp.executor import CppExecutor  # noqa: PLC0415
+
+        cpp = CppExecutor.for_code_search_path(shipped)
+        cpp.set_host(host)
+        return cpp
+    if language == "java":
+        # Loaded only in Java workers: it starts a JVM.
+        from plait._java.bridge import install  # noqa: PLC0415
+        from plait._java.executor import JavaExecutor  # noqa: PLC0415
+
+        java = JavaExecutor.for_code_search_path(shipped)
+        install(host)
+        return java
+    raise ValueError(f"unknown worker language {language!r} (expected python, cpp or java)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s worker %(process)d %(levelname)s %(message)s",
     )
     # Imported after the parent-death hook so a slow import cannot outlive the raylet.
-    from plait._core.context import set_core_worker
-    from plait._core.core_worker import CoreWorker
-    from plait._core.executor import TaskExecutor
+    from plait._core.code_package import materialize  # noqa: PLC0415
+    from plait._core.context import set_core_worker  # noqa: PLC0415
+    from plait._core.core_worker import CoreWorker  # noqa: PLC0415
+    from plait._core.executor import TaskExecutor  # noqa: PLC0415
+    from plait._protocol import gcs_pb2  # noqa: PLC0415
 
     cw = CoreWorker(
         is_driver=False,
@@ -55,27 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     executor = TaskExecutor(cw)
     cw.start(executor)
-    from plait._core.code_package import materialize
-    from plait._protocol import gcs_pb2
 
-    job = cw.gcs_sync.GetJob(gcs_pb2.GetJobRequest(job_id=cw.job_id), timeout=30).job
+    job = cw.gcs_sync.GetJob(gcs_pb2.GetJobRequest(job_id=cw.job_id)).job
     # The job's code, unpacked on this machine: first on the search path, so a worker on
     # a node that lacks the driver's files still finds them.
     shipped = materialize(cw.gcs_sync, job)
     sys.path[:0] = shipped
     if ns.language != "python":
-        from plait._core.languages import make_language_executor
-
         # Only what the job shipped (its explicit code_search_path): the rest of the
         # path is the driver's Python path, no place to look for jars or libraries.
-        executor.language_executor = make_language_executor(ns.language, shipped)
-        # C++ and Java code call back into this core worker (Get, Put, tasks, actors).
-        if ns.language == "java":
-            from plait._java.bridge import install
-
-            install(cw.host_api())
-        else:
-            executor.language_executor.set_host(cw.host_api())  # type: ignore[union-attr]
+        executor.language_executor = _language_executor(ns.language, shipped, cw.host_api())
     set_core_worker(cw)
     executor.install_cancel_handler()
     cw.register_with_raylet()

@@ -330,11 +330,11 @@ Result<Value> DecodeWithRefs(const BufferView& object, std::vector<ObjectRefData
   if (std::memcmp(p, format::kMagic, 4) != 0) {
     return Status::Invalid("not a plait object (bad magic)");
   }
-  if (p[4] != format::kVersion) {
-    return Status::Invalid("unsupported object format version " + std::to_string(p[4]));
+  if (p[format::kHeaderVersionOffset] != format::kVersion) {
+    return Status::Invalid("unsupported object format version " + std::to_string(p[format::kHeaderVersionOffset]));
   }
-  const std::uint64_t payload_length = ReadLE(p + 8, 8);
-  const std::uint64_t buffer_count = ReadLE(p + 16, 8);
+  const std::uint64_t payload_length = ReadLE(p + format::kHeaderPayloadLengthOffset, 8);
+  const std::uint64_t buffer_count = ReadLE(p + format::kHeaderBufferCountOffset, 8);
   // Checked in an order that cannot overflow: each term is bounded by size first.
   if (buffer_count > (size - format::kHeaderSize) / format::kBufferEntrySize) {
     return Status::Invalid("object is truncated: " + std::to_string(buffer_count) +

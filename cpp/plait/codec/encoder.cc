@@ -189,10 +189,10 @@ Result<EncodedObject> Encode(const Value& value) {
   const std::size_t table_end = format::kHeaderSize + format::kBufferEntrySize * n;
   obj.head_.assign(table_end, '\0');
   std::memcpy(obj.head_.data(), format::kMagic, 4);
-  obj.head_[4] = static_cast<char>(format::kVersion);
-  obj.head_[5] = static_cast<char>(enc.flags);
-  PutLE(obj.head_, 8, payload.size(), 8);
-  PutLE(obj.head_, 16, n, 8);
+  obj.head_[format::kHeaderVersionOffset] = static_cast<char>(format::kVersion);
+  obj.head_[format::kHeaderFlagsOffset] = static_cast<char>(enc.flags);
+  PutLE(obj.head_, format::kHeaderPayloadLengthOffset, payload.size(), 8);
+  PutLE(obj.head_, format::kHeaderBufferCountOffset, n, 8);
   obj.head_.append(payload.buffer());
 
   // Canonical layout: each buffer at the next multiple of 64, no trailing padding.

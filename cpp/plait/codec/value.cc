@@ -3,6 +3,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "plait/codec/format.h"
+
 namespace plait {
 
 BufferView BufferView::Copy(const void* data, std::size_t size) {
@@ -21,45 +23,30 @@ BufferView BufferView::Own(std::vector<std::uint8_t> bytes) {
 
 namespace {
 
-struct DTypeInfo {
-  DType dtype;
-  const char* name;
-  std::size_t size;
-};
-
-constexpr DTypeInfo kDTypes[] = {
-    {DType::kBool, "bool", 1},          {DType::kInt8, "int8", 1},
-    {DType::kInt16, "int16", 2},        {DType::kInt32, "int32", 4},
-    {DType::kInt64, "int64", 8},        {DType::kUInt8, "uint8", 1},
-    {DType::kUInt16, "uint16", 2},      {DType::kUInt32, "uint32", 4},
-    {DType::kUInt64, "uint64", 8},      {DType::kFloat16, "float16", 2},
-    {DType::kFloat32, "float32", 4},    {DType::kFloat64, "float64", 8},
-    {DType::kComplex64, "complex64", 8}, {DType::kComplex128, "complex128", 16},
-};
-
-constexpr const char* kArrowKinds[] = {"table", "record_batch", "array", "chunked_array"};
-
 bool SameBytes(const BufferView& a, const BufferView& b) {
   return a.size == b.size && (a.size == 0 || std::memcmp(a.data, b.data, a.size) == 0);
 }
 
 }  // namespace
 
-const char* DTypeName(DType dtype) { return kDTypes[static_cast<int>(dtype)].name; }
-std::size_t DTypeSize(DType dtype) { return kDTypes[static_cast<int>(dtype)].size; }
+// The generated tables list the enumerators in order, so an enum value indexes them.
+const char* DTypeName(DType dtype) { return format::kDTypes[static_cast<int>(dtype)].name; }
+std::size_t DTypeSize(DType dtype) { return format::kDTypes[static_cast<int>(dtype)].itemsize; }
 
 std::optional<DType> ParseDType(std::string_view name) {
-  for (const auto& info : kDTypes) {
+  for (const auto& info : format::kDTypes) {
     if (name == info.name) return info.dtype;
   }
   return std::nullopt;
 }
 
-const char* ArrowKindName(ArrowKind kind) { return kArrowKinds[static_cast<int>(kind)]; }
+const char* ArrowKindName(ArrowKind kind) {
+  return format::kArrowKinds[static_cast<int>(kind)].name;
+}
 
 std::optional<ArrowKind> ParseArrowKind(std::string_view name) {
-  for (int i = 0; i < 4; ++i) {
-    if (name == kArrowKinds[i]) return static_cast<ArrowKind>(i);
+  for (const auto& info : format::kArrowKinds) {
+    if (name == info.name) return info.kind;
   }
   return std::nullopt;
 }

@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include "plait/codec/format_constants.h"
+
 namespace plait {
 
 // Bytes owned elsewhere. `owner` keeps them alive (null when the caller guarantees the
@@ -57,7 +59,7 @@ struct ActorHandleData {
   Map state;
 };
 
-enum class ArrowKind : std::uint8_t { kTable, kRecordBatch, kArray, kChunkedArray };
+// ArrowKind and DType are generated from proto/object_format.json (format_constants.h).
 const char* ArrowKindName(ArrowKind kind);  // "table", "record_batch", ...
 std::optional<ArrowKind> ParseArrowKind(std::string_view name);
 
@@ -67,10 +69,6 @@ struct ArrowData {
   BufferView ipc;
 };
 
-enum class DType : std::uint8_t {
-  kBool, kInt8, kInt16, kInt32, kInt64, kUInt8, kUInt16, kUInt32, kUInt64,
-  kFloat16, kFloat32, kFloat64, kComplex64, kComplex128,
-};
 const char* DTypeName(DType dtype);  // numpy's names: "float64", ...
 std::size_t DTypeSize(DType dtype);
 std::optional<DType> ParseDType(std::string_view name);

@@ -77,13 +77,13 @@ def _generated(spec: dict[str, Any]) -> Any:
     if kind == "str":  # {"gen": "str", "size": N, "unit": "é"}: unit repeated
         return str(spec.get("unit", "a")) * int(spec["size"])
     if kind == "tensor":  # {"gen": "tensor", "dtype": D, "shape": [...]}: arange
-        import numpy as np
+        import numpy as np  # noqa: PLC0415 (only cases that build a tensor pay for it)
 
         shape = [int(n) for n in spec["shape"]]
         count = int(np.prod(shape)) if shape else 1
         return np.arange(count).astype(spec["dtype"]).reshape(shape)
     if kind == "table":  # {"gen": "table", "rows": N}: one column per common type
-        import pyarrow as pa
+        import pyarrow as pa  # noqa: PLC0415 (only cases that build a table pay for it)
 
         n = int(spec["rows"])
         return pa.table(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plait._conformance.cases import LANGUAGES, Case, build_literal
+from plait._format import deserialize
 from plait._format._neutral import to_neutral
 
 
@@ -107,6 +108,13 @@ def same_desc(want: dict[str, Any], got: dict[str, Any], path: str = "value") ->
                 want["values"], got["values"]
             )
             return "" if same else f"{path}: Arrow array differs"
+        if want["kind"] == "chunked_array":
+            same = (
+                want["arrow_type"] == got["arrow_type"]
+                and len(want["chunks"]) == len(got["chunks"])
+                and all(map(_same_scalar_list, want["chunks"], got["chunks"]))
+            )
+            return "" if same else f"{path}: Arrow chunked array differs"
         if want["schema"] != got["schema"]:
             return f"{path}: Arrow schema {got['schema']}, expected {want['schema']}"
         for w, g, f in zip(want["columns"], got["columns"], want["schema"], strict=False):
@@ -261,8 +269,6 @@ def golden_verdict(case: Case, outcome: dict[str, Any], caps: dict[str, Any]) ->
         if got.hex() == golden["hex"]:
             return PASS
         return _fail(f"bytes differ: expected {golden['hex'][:160]}, got {got.hex()[:160]}")
-    from plait._format import deserialize
-
     try:
         decoded = deserialize(got)
     except Exception as e:  # noqa: BLE001

@@ -14,9 +14,9 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from plait._protocol import common_pb2, gcs_pb2
+from plait._transport.clients import GcsSyncClient
 
 CODE_NS = "plait:code"
 MAX_PACKAGE_BYTES = 512 * 1024 * 1024
@@ -43,7 +43,7 @@ def _pack(path: Path) -> tuple[str, bytes]:
     return f"{kind}{digest}/{name}", data
 
 
-def upload(gcs: Any, paths: list[str]) -> list[str]:
+def upload(gcs: GcsSyncClient, paths: list[str]) -> list[str]:
     """Store each entry in the GCS KV (content-addressed, so re-uploads are free)."""
     keys = []
     for p in paths:
@@ -66,7 +66,7 @@ def cache_root() -> Path:
     )
 
 
-def materialize(gcs: Any, job: common_pb2.JobInfo) -> list[str]:
+def materialize(gcs: GcsSyncClient, job: common_pb2.JobInfo) -> list[str]:
     """Local paths of the job's packages, unpacked on first use (any worker of the job)."""
     out = []
     for key in job.code_packages:

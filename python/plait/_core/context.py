@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,22 +25,6 @@ def current_core_worker() -> CoreWorker:
 
 def maybe_core_worker() -> CoreWorker | None:
     return _current
-
-
-_auto_init: Callable[[], None] | None = None
-
-
-def set_auto_init(fn: Callable[[], None] | None) -> None:
-    global _auto_init
-    _auto_init = fn
-
-
-def core_worker_or_init() -> CoreWorker:
-    """current_core_worker(), after connecting this process (plait.init() with no
-    arguments) if it is not connected yet, as Ray's get/put/wait/.remote() do."""
-    if _current is None and _auto_init is not None:
-        _auto_init()
-    return current_core_worker()
 
 
 # A GPU as get_gpu_ids() reports it: its CUDA device number (or, where the node's

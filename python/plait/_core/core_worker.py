@@ -16,25 +16,32 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import grpc
 
-from plait._core.encoded import Encodable, is_error_value
+from plait._core.actor_handle import ActorHandle
+from plait._core.actor_submitter import ActorTaskSubmitter
+from plait._core.encoded import INLINE_THRESHOLD, Encodable, is_error_value
 from plait._core.errors import error_object, exception_from
+from plait._core.executor_protocol import Executor
+from plait._core.function_manager import FunctionManager
+from plait._core.host_api import HostApi
 from plait._core.memory_store import MemoryStore, StoredObject
 from plait._core.reference_counter import Decision, FreeOwned, ReferenceCounter, ReleaseBorrowed
+from plait._core.returns import stored_from_return
+from plait._core.servicer import WorkerServicer
 from plait._core.task_stream import TaskStreams
+from plait._core.task_submitter import NormalTaskSubmitter
 from plait._format import ErrorInfo, deserialize_with_refs, serialize
 from plait._format import exceptions as exc
 from plait._format.ids import object_id_for, random_id
-from plait._format.object_ref import ObjectRef, OwnerAddress, set_ref_count_hook
+from plait._format.object_ref import ObjectRef, OwnerAddress, bind_runtime
 from plait._protocol import (
     common_pb2,
     gcs_pb2,
-    gcs_pb2_grpc,
     raylet_pb2,
-    raylet_pb2_grpc,
     worker_pb2,
     worker_pb2_grpc,
 )
@@ -46,12 +53,17 @@ from plait._transport.channels import (
     resolve_future,
     sync_channel,
 )
+from plait._transport.clients import (
+    GcsClient,
+    GcsSyncClient,
+    RayletClient,
+    RayletSyncClient,
+    WorkerClient,
+)
 from plait._transport.store_client import map_object, write_object_parts
 
 log = logging.getLogger(__name__)
 
-# Values up to this size travel inline; larger ones go to the shared-memory store.
-INLINE_THRESHOLD = 100 * 1024
 SWITCH_INTERVAL_S = 0.0005
 
 
@@ -70,14 +82,6 @@ def ref_proto(ref: ObjectRef) -> common_pb2.ObjectRefProto:
 def holds_error(obj: StoredObject) -> bool:
     """Whether the object is a failure (errors are always inline)."""
     return obj.is_error or (obj.data is not None and is_error_value(obj.data))
-
-
-def stored_from_return(ro: common_pb2.ReturnObject, is_error: bool = False) -> StoredObject:
-    if ro.in_store:
-        return StoredObject(
-            data=None, in_store=True, node_id=ro.node_id, size=ro.size, is_error=is_error
-        )
-    return StoredObject(data=ro.data, size=len(ro.data), is_error=is_error)
 
 
 class CoreWorker:
@@ -120,42 +124,35 @@ class CoreWorker:
         self._server: grpc.aio.Server | None = None
         self.on_exit: Callable[[], None] | None = None
         self.cluster_nodes: dict[str, str] = {}
-        # Set up later (import cycles): the submitters and, in workers, the executor.
-        from plait._core.actor_submitter import ActorTaskSubmitter
-        from plait._core.function_manager import FunctionManager
-        from plait._core.task_submitter import NormalTaskSubmitter
-
         self.functions = FunctionManager(self)
         self.task_streams = TaskStreams(self.worker_stub)
         self.task_submitter = NormalTaskSubmitter(self)
         self.actor_submitter = ActorTaskSubmitter(self)
-        self.executor: Any = None
-        self._host_api: Any = None
+        self.executor: Executor | None = None
+        self._host_api: HostApi | None = None
         self._address_pb: common_pb2.Address | None = None
 
     # -- lifecycle ---------------------------------------------------------------
-    def start(self, executor: Any = None) -> None:
+    def start(self, executor: Executor | None = None) -> None:
         self.executor = executor
         # The I/O thread must get the GIL back quickly when a reply arrives while a user
         # thread computes; the default 5 ms switch interval puts that on every call.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.io.run(self._start_server())
         self._sync_channels = [sync_channel(self.gcs_address), sync_channel(self.raylet_address)]
-        self.gcs_sync = gcs_pb2_grpc.GcsServiceStub(self._sync_channels[0])
-        self.raylet_sync = raylet_pb2_grpc.RayletServiceStub(self._sync_channels[1])
-        set_ref_count_hook(self._ref_hook)
+        self.gcs_sync = GcsSyncClient(self._sync_channels[0])
+        self.raylet_sync = RayletSyncClient(self._sync_channels[1])
+        bind_runtime(self)
 
     async def _start_server(self) -> None:
-        from plait._core.servicer import WorkerServicer
-
         server = aio_server()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(self), server)
         port = bind(server, self.node_ip, 0)
         await server.start()
         self._server = server
         self.address = OwnerAddress(self.node_id, self.node_ip, port, self.worker_id)
-        self.gcs = gcs_pb2_grpc.GcsServiceStub(self.channels.get(self.gcs_address))
-        self.raylet = raylet_pb2_grpc.RayletServiceStub(self.channels.get(self.raylet_address))
+        self.gcs = GcsClient(self.channels.get(self.gcs_address))
+        self.raylet: RayletClient = self.channels.raylet(self.raylet_address)
 
     def register_with_raylet(self) -> None:
         reply = self.raylet_sync.RegisterWorker(
@@ -183,7 +180,7 @@ class CoreWorker:
         if self._shutdown:
             return
         self._shutdown = True
-        set_ref_count_hook(None)
+        bind_runtime(None)
         try:
             self.io.run(self._shutdown_async(), timeout=10)
         except Exception:  # the loop may already be gone at interpreter exit
@@ -205,10 +202,11 @@ class CoreWorker:
         await self.channels.close()
 
     # -- reference counting ------------------------------------------------------
-    def _ref_hook(self, ref: ObjectRef, delta: int) -> None:
-        if delta > 0:
-            self.ref_counter.add_local(ref.object_id, ref.owner)
-            return
+    # The RefRuntime that ObjectRefs of this process call (bound in start()).
+    def ref_created(self, ref: ObjectRef) -> None:
+        self.ref_counter.add_local(ref.object_id, ref.owner)
+
+    def ref_collected(self, ref: ObjectRef) -> None:
         # Called from __del__, possibly in any thread and in the middle of anything:
         # only queue the release; the loop applies it.
         self._released.append(ref.object_id)
@@ -261,9 +259,7 @@ class CoreWorker:
             req = raylet_pb2.FreeObjectsRequest(object_ids=frees)
             for addr in await self.raylet_addresses():
                 try:
-                    await raylet_pb2_grpc.RayletServiceStub(self.channels.get(addr)).FreeObjects(
-                        req, timeout=5
-                    )
+                    await self.channels.raylet(addr).FreeObjects(req, timeout=5)
                 except grpc.RpcError:
                     pass
         for owner, deltas in borrows.items():
@@ -293,8 +289,8 @@ class CoreWorker:
         self.cluster_nodes = {n.node_id: f"{n.ip}:{n.raylet_port}" for n in reply.nodes if n.alive}
         return list(self.cluster_nodes.values()) or [self.raylet_address]
 
-    def worker_stub(self, addr: OwnerAddress | common_pb2.Address) -> Any:
-        return worker_pb2_grpc.WorkerServiceStub(self.channels.get(f"{addr.ip}:{addr.port}"))
+    def worker_stub(self, addr: OwnerAddress | common_pb2.Address) -> WorkerClient:
+        return self.channels.worker(f"{addr.ip}:{addr.port}")
 
     async def register_borrowed(
         self, refs: Sequence[ObjectRef], borrower: OwnerAddress | None = None
@@ -461,7 +457,7 @@ class CoreWorker:
                         break
                     cond.wait(left if left is not None else 1.0)
         finally:
-            if blocked:
+            if blocked and self.executor is not None:
                 self.executor.notify_blocked(False)
             for c in cancels:
                 c()
@@ -570,9 +566,10 @@ class CoreWorker:
             cancel()
         return (await loop.run_in_executor(None, self.values_of, [obj], [ref]))[0]
 
-    def get_future(self, ref: ObjectRef) -> Any:
-        from concurrent.futures import Future
+    def actor_handle(self, state: dict[Any, Any]) -> object:
+        return ActorHandle._from_state(state)
 
+    def get_future(self, ref: ObjectRef) -> Future[Any]:
         fut: Future[Any] = Future()
 
         def cb(obj: StoredObject) -> None:
@@ -659,11 +656,9 @@ class CoreWorker:
             ),
         )
 
-    def host_api(self) -> Any:
+    def host_api(self) -> HostApi:
         """The byte-level API for C++/Java SDKs in this process (created on first use)."""
         if self._host_api is None:
-            from plait._core.host_api import HostApi
-
             self._host_api = HostApi(self)
         return self._host_api
 

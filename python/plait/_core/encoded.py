@@ -6,15 +6,24 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from plait._format import deserialize_with_refs
+from plait._format._constants import (
+    BUFFER_ENTRY_SIZE,
+    EXT_ERROR,
+    FLAG_HAS_OBJECT_REFS,
+    HEADER_BUFFER_COUNT_OFFSET,
+    HEADER_FLAGS_OFFSET,
+    HEADER_SIZE,
+)
 from plait._format.object_ref import ObjectRef
 
-_FLAGS_OFFSET = 5  # magic (4 bytes), version (1 byte), then the flags byte
-_FLAG_HAS_OBJECT_REFS = 0x01
+# Values up to this size travel inline (in requests, replies and the owner's memory store);
+# larger ones go to the node's shared-memory store.
+INLINE_THRESHOLD = 100 * 1024
 
 
 def has_refs(data: Any) -> bool:
     mv = memoryview(data)
-    return len(mv) > _FLAGS_OFFSET and bool(mv[_FLAGS_OFFSET] & _FLAG_HAS_OBJECT_REFS)
+    return len(mv) > HEADER_FLAGS_OFFSET and bool(mv[HEADER_FLAGS_OFFSET] & FLAG_HAS_OBJECT_REFS)
 
 
 def refs_in(data: Any) -> list[ObjectRef]:
@@ -57,11 +66,6 @@ class EncodedObject:
         return bytes(self.data)
 
 
-_HEADER_SIZE = 24
-_BUFFER_ENTRY_SIZE = 16
-_EXT_ERROR = 5
-
-
 # msgpack ext markers -> where the ext's type byte is, relative to the marker:
 # fixext 1/2/4/8/16, then ext 8/16/32.
 _EXT_TYPE_OFFSET = {0xD4: 1, 0xD5: 1, 0xD6: 1, 0xD7: 1, 0xD8: 1, 0xC7: 2, 0xC8: 3, 0xC9: 5}
@@ -70,11 +74,11 @@ _EXT_TYPE_OFFSET = {0xD4: 1, 0xD5: 1, 0xD6: 1, 0xD7: 1, 0xD8: 1, 0xC7: 2, 0xC8: 
 def is_error_value(data: Any) -> bool:
     """Whether an encoded object's top-level value is an Error ext (read off its bytes)."""
     mv = memoryview(data).cast("B")
-    if len(mv) < _HEADER_SIZE:
+    if len(mv) < HEADER_SIZE:
         return False
-    nbuf = int.from_bytes(mv[16:24], "little")
-    i = _HEADER_SIZE + nbuf * _BUFFER_ENTRY_SIZE
+    nbuf = int.from_bytes(mv[HEADER_BUFFER_COUNT_OFFSET:HEADER_SIZE], "little")
+    i = HEADER_SIZE + nbuf * BUFFER_ENTRY_SIZE
     if i >= len(mv):
         return False
     type_at = _EXT_TYPE_OFFSET.get(mv[i])
-    return type_at is not None and i + type_at < len(mv) and mv[i + type_at] == _EXT_ERROR
+    return type_at is not None and i + type_at < len(mv) and mv[i + type_at] == EXT_ERROR

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plait._core.context import GpuId, TaskContext, task_context
-from plait._core.core_worker import INLINE_THRESHOLD, address_proto, owner_of
-from plait._core.encoded import EncodedObject, refs_in
+from plait._core.core_worker import address_proto, owner_of
+from plait._core.encoded import INLINE_THRESHOLD, EncodedObject, refs_in
 from plait._core.errors import error_object
 from plait._core.language import LanguageExecutor
 from plait._format import deserialize_with_refs, serialize

@@ -8,11 +8,13 @@ and cache it.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import threading
 from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
+from plait._format import SerializationError
 from plait._protocol import common_pb2, gcs_pb2
 
 if TYPE_CHECKING:
@@ -38,16 +40,13 @@ class FunctionManager:
         try:
             blob = cloudpickle.dumps(obj)
         except Exception as e:
-            from plait._format import SerializationError
-
             raise SerializationError(
                 f"could not serialize remote {getattr(obj, '__qualname__', obj)!r} to send it "
                 f"to workers: {type(e).__name__}: {e}"
             ) from e
         digest = hashlib.sha1(blob).hexdigest()
         self.cw.gcs_sync.KVPut(
-            gcs_pb2.KVPutRequest(ns=FUNCTION_TABLE_NS, key=digest, value=blob, overwrite=False),
-            timeout=30,
+            gcs_pb2.KVPutRequest(ns=FUNCTION_TABLE_NS, key=digest, value=blob, overwrite=False)
         )
         desc = common_pb2.PythonFunction(
             module=getattr(obj, "__module__", "") or "",
@@ -69,7 +68,7 @@ class FunctionManager:
             return obj
         if desc.function_key:
             reply = self.cw.gcs_sync.KVGet(
-                gcs_pb2.KVGetRequest(ns=FUNCTION_TABLE_NS, key=desc.function_key), timeout=30
+                gcs_pb2.KVGetRequest(ns=FUNCTION_TABLE_NS, key=desc.function_key)
             )
             if not reply.found:
                 raise RuntimeError(
@@ -78,8 +77,6 @@ class FunctionManager:
                 )
             obj = cloudpickle.loads(reply.value)
         else:
-            import importlib
-
             try:
                 obj = importlib.import_module(desc.module)
                 for part in desc.qualname.split("."):

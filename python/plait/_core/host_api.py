@@ -13,8 +13,17 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from plait._core.actor_handle import (
+    ActorHandle,
+    ActorMethod,
+    create_actor,
+    get_named_actor,
+    kill_actor,
+)
 from plait._core.context import task_context
 from plait._core.encoded import EncodedObject, refs_in
+from plait._core.options import CallOptions, resolve, resource_options
+from plait._core.submit import returns, submit_task
 from plait._format import deserialize, serialize
 from plait._format.object_ref import ObjectRef
 from plait._protocol import common_pb2, gcs_pb2
@@ -64,9 +73,11 @@ class HostApi:
         self._lock = threading.Lock()
         # The last actor handle call_actor decoded, by its encoding: foreign code calls the
         # same actor over and over, and the handle caches its methods' descriptors.
-        self._last_handle: tuple[bytes, Any] | None = None
-        # Likewise the last function submit_task made (its descriptor and options).
-        self._last_function: tuple[Any, Any] | None = None
+        self._last_handle: tuple[bytes, ActorHandle] | None = None
+        # Likewise the last function submit_task resolved (its descriptor and options).
+        self._last_function: (
+            tuple[tuple[Any, ...], common_pb2.FunctionDescriptor, CallOptions] | None
+        ) = None
 
     def hold(self, refs: Sequence[ObjectRef]) -> None:
         with self._lock:
@@ -127,22 +138,22 @@ class HostApi:
         num_returns: int,
         resources: dict[str, float],
     ) -> bytes:
-        from plait._cross_language import CrossLanguageFunction
-
         key = (language, tuple(name_parts), num_returns, tuple(resources.items()))
         last = self._last_function
         if last is not None and last[0] == key:
-            fn = last[1]
+            _, desc, opts = last
         else:
-            fn = CrossLanguageFunction(
-                descriptor(language, name_parts),
-                ".".join(name_parts),
-                {"num_returns": num_returns, **_resource_opts(resources)},
+            desc = descriptor(language, name_parts)
+            # The same options table and validation as a Python caller's .remote().
+            opts = resolve(
+                {"num_returns": num_returns, **resource_options(resources)},
+                "task",
+                f"function {'.'.join(name_parts)!r}",
             )
-            self._last_function = (key, fn)
+            self._last_function = (key, desc, opts)
         pos, kw = _split(args, kwarg_names)
-        out = fn.remote(*pos, **kw)
-        return self._encode_held(_as_list(out, num_returns))
+        refs = submit_task(self.cw, desc, tuple(pos), kw, opts, ".".join(name_parts))
+        return self._encode_held(_as_list(returns(refs, num_returns), num_returns))
 
     def create_actor(
         self,
@@ -152,13 +163,14 @@ class HostApi:
         kwarg_names: Sequence[str],
         options: dict[str, Any],
     ) -> bytes:
-        from plait._actor import create_actor
-
         desc = descriptor(language, (name_parts[0], "<init>") if language == "java" else name_parts)
         class_name = name_parts[-1] if language == "python" else name_parts[0]
-        opts = {k: v for k, v in options.items() if v is not None}
+        # The SDKs send {"resources": {"CPU": 1, ...}, ...}; unset options as None.
+        opts = {k: v for k, v in options.items() if v is not None and k != "resources"}
+        opts.update(resource_options(dict(options.get("resources") or {})))
+        call_options = resolve(opts, "actor", f"actor class {class_name!r}")
         pos, kw = _split(args, kwarg_names)
-        handle = create_actor(desc, class_name, {}, _actor_opts(opts), tuple(pos), kw)
+        handle = create_actor(self.cw, desc, class_name, call_options, tuple(pos), kw)
         return serialize(handle).to_bytes()
 
     def call_actor(
@@ -173,23 +185,18 @@ class HostApi:
         if last is not None and last[0] == encoded_handle:
             handle = last[1]
         else:
-            handle = deserialize(encoded_handle)
-            if not hasattr(handle, "__plait_actor_state__"):
-                raise TypeError(f"expected an encoded actor handle, got {type(handle).__name__}")
+            handle = _handle(encoded_handle)
             self._last_handle = (bytes(encoded_handle), handle)
         pos, kw = _split(args, kwarg_names)
-        out = getattr(handle, method).options(num_returns=num_returns).remote(*pos, **kw)
+        getattr(handle, method)  # a Python actor's unknown method fails here, by name
+        out = ActorMethod(handle, method, num_returns).remote(*pos, **kw)
         return self._encode_held(_as_list(out, num_returns))
 
     def get_actor(self, name: str, namespace: str) -> bytes:
-        from plait._api import get_actor
-
-        return serialize(get_actor(name, namespace or None)).to_bytes()
+        return serialize(get_named_actor(self.cw, name, namespace or None)).to_bytes()
 
     def kill_actor(self, encoded_handle: bytes) -> None:
-        from plait._api import kill
-
-        kill(deserialize(encoded_handle))
+        kill_actor(self.cw, _handle(encoded_handle))
 
     def namespace(self) -> str:
         return self.cw.namespace
@@ -200,6 +207,15 @@ class HostApi:
             timeout=30,
         )
         return bool(reply.found)
+
+
+def _handle(encoded: bytes) -> ActorHandle:
+    handle = deserialize(encoded)
+    if isinstance(handle, ActorHandle):
+        return handle
+    if hasattr(handle, "__plait_actor_state__"):  # the public API's handle type
+        return ActorHandle._from_state(handle.__plait_actor_state__())
+    raise TypeError(f"expected an encoded actor handle, got {type(handle).__name__}")
 
 
 def _refs(value: Any) -> list[ObjectRef]:
@@ -231,25 +247,3 @@ def _as_list(out: Any, num_returns: int) -> list[Any]:
     if num_returns == 1:
         return [out]
     return list(out) if out is not None else []
-
-
-def _resource_opts(resources: dict[str, float]) -> dict[str, Any]:
-    res = dict(resources)
-    opts: dict[str, Any] = {}
-    if "CPU" in res:
-        opts["num_cpus"] = res.pop("CPU")
-    if "GPU" in res:
-        opts["num_gpus"] = res.pop("GPU")
-    if res:
-        opts["resources"] = res
-    return opts
-
-
-def _actor_opts(opts: dict[str, Any]) -> dict[str, Any]:
-    out = {
-        k: v
-        for k, v in opts.items()
-        if k in ("name", "namespace", "lifetime", "max_concurrency", "get_if_exists")
-    }
-    out.update(_resource_opts(dict(opts.get("resources") or {})))
-    return out

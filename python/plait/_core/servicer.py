@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
+
+import grpc
 
 from plait._protocol import worker_pb2, worker_pb2_grpc
 
 if TYPE_CHECKING:
     from plait._core.core_worker import CoreWorker
+
+# The request and reply types vary by method; each method's signature names its own.
+Ctx = grpc.aio.ServicerContext[Any, Any]
+NO_TASKS = "this process (a driver) runs no tasks"
 
 
 class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
@@ -17,18 +25,21 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         self.cw = cw
 
     async def PushTask(
-        self, request: worker_pb2.PushTaskRequest, context: Any
+        self, request: worker_pb2.PushTaskRequest, context: Ctx
     ) -> worker_pb2.PushTaskReply:
-        if self.cw.executor is None:
-            await context.abort(_failed_precondition(), "this process (a driver) runs no tasks")
-        reply: worker_pb2.PushTaskReply = await self.cw.executor.push_task(request)
-        return reply
+        executor = self.cw.executor
+        if executor is None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_TASKS)
+        return await executor.push_task(request)
 
-    async def PushTaskStream(self, request_iterator: Any, context: Any) -> Any:
+    async def PushTaskStream(
+        self, request_iterator: AsyncIterator[worker_pb2.PushTaskBatch], context: Ctx
+    ) -> AsyncIterator[worker_pb2.PushTaskReplyBatch]:
         """Run each pushed task as it arrives; answer each as it finishes (replies that
         are ready together go out in one message)."""
-        if self.cw.executor is None:
-            await context.abort(_failed_precondition(), "this process (a driver) runs no tasks")
+        executor = self.cw.executor
+        if executor is None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_TASKS)
         done: asyncio.Queue[worker_pb2.PushTaskReply | None] = asyncio.Queue()
         running = 0
         reading = True
@@ -38,8 +49,8 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         ) -> None:
             if fut.cancelled():
                 reply = worker_pb2.PushTaskReply(cancelled=True)
-            elif fut.exception() is not None:  # a bug in plait, not in the task
-                reply = self.cw.executor.error_reply(req.spec, fut.exception())
+            elif (err := fut.exception()) is not None:  # a bug in plait, not in the task
+                reply = executor.error_reply(req.spec, err)
             else:
                 reply = fut.result()
             reply.task_id = req.spec.task_id
@@ -50,8 +61,8 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             async for batch in request_iterator:
                 for req in batch.tasks:
                     running += 1
-                    fut = asyncio.ensure_future(self.cw.executor.push_task(req))
-                    fut.add_done_callback(lambda f, r=req: finished(r, f))
+                    fut = asyncio.ensure_future(executor.push_task(req))
+                    fut.add_done_callback(partial(finished, req))
             reading = False
             done.put_nowait(None)
 
@@ -73,12 +84,12 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             reader.cancel()
 
     async def GetObjectStatus(
-        self, request: worker_pb2.GetObjectStatusRequest, context: Any
+        self, request: worker_pb2.GetObjectStatusRequest, context: Ctx
     ) -> worker_pb2.GetObjectStatusReply:
         return await self.cw.object_status(request.object_id, request.timeout_s)
 
     async def UpdateBorrowers(
-        self, request: worker_pb2.UpdateBorrowersRequest, context: Any
+        self, request: worker_pb2.UpdateBorrowersRequest, context: Ctx
     ) -> worker_pb2.UpdateBorrowersReply:
         borrower = request.borrower.worker_id
         for d in request.deltas:
@@ -86,7 +97,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         return worker_pb2.UpdateBorrowersReply()
 
     async def CancelTask(
-        self, request: worker_pb2.CancelTaskRequest, context: Any
+        self, request: worker_pb2.CancelTaskRequest, context: Ctx
     ) -> worker_pb2.CancelTaskReply:
         if self.cw.executor is None:
             return worker_pb2.CancelTaskReply(attempted=False)
@@ -97,23 +108,17 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             await self.cw.cancel_children(request.task_id, False)
         return worker_pb2.CancelTaskReply(attempted=attempted)
 
-    async def Exit(self, request: worker_pb2.ExitRequest, context: Any) -> worker_pb2.ExitReply:
+    async def Exit(self, request: worker_pb2.ExitRequest, context: Ctx) -> worker_pb2.ExitReply:
         if self.cw.executor is not None:
             # Reply first, then go: the caller learns the exit was taken.
             asyncio.get_running_loop().call_later(0.05, os._exit, 0)
         return worker_pb2.ExitReply()
 
     async def WorkerStats(
-        self, request: worker_pb2.WorkerStatsRequest, context: Any
+        self, request: worker_pb2.WorkerStatsRequest, context: Ctx
     ) -> worker_pb2.WorkerStatsReply:
         return worker_pb2.WorkerStatsReply(
             num_owned_objects=self.cw.ref_counter.num_owned(),
             num_pending_tasks=len(self.cw.task_submitter.tasks),
             num_borrowed_objects=self.cw.ref_counter.num_borrowed(),
         )
-
-
-def _failed_precondition() -> Any:
-    import grpc
-
-    return grpc.StatusCode.FAILED_PRECONDITION

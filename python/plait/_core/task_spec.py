@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plait._core.context import task_context
-from plait._core.encoded import EncodedObject
+from plait._core.encoded import INLINE_THRESHOLD, EncodedObject
 from plait._core.memory_store import StoredObject
+from plait._core.options import CallOptions
 from plait._format import serialize
 from plait._format.ids import object_id_for, random_id
 from plait._format.object_ref import ObjectRef, OwnerAddress
@@ -70,7 +71,7 @@ def build_args(
         # Values a C++/Java SDK already encoded pass through as they are.
         so = value if isinstance(value, EncodedObject) else serialize(value)
         nested = so.contained_refs
-        if so.total_size() > _inline_threshold():
+        if so.total_size() > INLINE_THRESHOLD:
             ref = cw.put_serialized(so)
             keep.append(ref)
             out.append(
@@ -91,12 +92,6 @@ def build_args(
     return out, list(kwargs.keys()), pinned, owned_deps, keep
 
 
-def _inline_threshold() -> int:
-    from plait._core.core_worker import INLINE_THRESHOLD
-
-    return INLINE_THRESHOLD
-
-
 def _addr(a: OwnerAddress) -> common_pb2.Address:
     return common_pb2.Address(node_id=a.node_id, ip=a.ip, port=a.port, worker_id=a.worker_id)
 
@@ -108,11 +103,12 @@ def new_task(
     function: common_pb2.FunctionDescriptor,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-    num_returns: int,
-    resources: dict[str, float],
-    max_retries: int,
+    options: CallOptions,
     name: str,
 ) -> PendingTask:
+    """The one spec builder: every task, actor creation and actor call of every language
+    (and of C++ and Java code through HostApi) is built here from resolved options, so
+    retries, resources and ownership mean the same for all of them."""
     task_id = random_id()
     targs, kwnames, pinned, owned_deps, keep = build_args(cw, args, kwargs)
     spec = common_pb2.TaskSpec(
@@ -122,11 +118,11 @@ def new_task(
         function=function,
         args=targs,
         kwarg_names=kwnames,
-        num_returns=num_returns,
-        resources=resources,
+        num_returns=options.num_returns,
+        resources=options.resources,
         caller=cw.address_pb(),
-        max_retries=max_retries,
-        name=name,
+        max_retries=options.max_retries,
+        name=options.name or name,
         namespace=cw.namespace,
     )
     parent = task_context.get()
@@ -136,8 +132,9 @@ def new_task(
         owned_deps=owned_deps,
         keepalive=keep,
         parent_task_id=parent.task_id if parent is not None else b"",
+        retry_exceptions=options.retry_exceptions,
     )
-    task.return_ids = [object_id_for(task_id, i + 1) for i in range(num_returns)]
+    task.return_ids = [object_id_for(task_id, i + 1) for i in range(options.num_returns)]
     return task
 
 

@@ -9,11 +9,15 @@ waiting on it fails with the stream's error, as a failed unary PushTask would.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
 
 import grpc
 
-from plait._protocol import worker_pb2, worker_pb2_grpc
+from plait._format.object_ref import OwnerAddress
+from plait._protocol import common_pb2, worker_pb2
+from plait._transport.clients import WorkerClient
+
+Address = OwnerAddress | common_pb2.Address
 
 
 class StreamBroken(grpc.RpcError):
@@ -32,8 +36,8 @@ class StreamBroken(grpc.RpcError):
 
 
 class TaskStream:
-    def __init__(self, stub: worker_pb2_grpc.WorkerServiceStub) -> None:
-        self._call: Any = stub.PushTaskStream()
+    def __init__(self, client: WorkerClient) -> None:
+        self._call = client.PushTaskStream()
         self._waiting: dict[bytes, asyncio.Future[worker_pb2.PushTaskReply]] = {}
         self._outbox: asyncio.Queue[worker_pb2.PushTaskRequest] = asyncio.Queue()
         self._broken: StreamBroken | None = None
@@ -69,7 +73,7 @@ class TaskStream:
         try:
             while True:
                 batch = await self._call.read()
-                if batch is grpc.aio.EOF:  # type: ignore[attr-defined]
+                if not isinstance(batch, worker_pb2.PushTaskReplyBatch):  # grpc.aio.EOF
                     self._fail(None)
                     return
                 for reply in batch.replies:
@@ -104,17 +108,17 @@ class TaskStream:
 class TaskStreams:
     """One TaskStream per worker address, opened on first use."""
 
-    def __init__(self, stub_for: Any) -> None:
-        self._stub_for = stub_for
+    def __init__(self, client_for: Callable[[Address], WorkerClient]) -> None:
+        self._client_for = client_for
         self._streams: dict[str, TaskStream] = {}
 
     def push(
-        self, address: Any, req: worker_pb2.PushTaskRequest
+        self, address: Address, req: worker_pb2.PushTaskRequest
     ) -> asyncio.Future[worker_pb2.PushTaskReply]:
         key = f"{address.ip}:{address.port}"
         stream = self._streams.get(key)
         if stream is None or stream.broken:
-            stream = self._streams[key] = TaskStream(self._stub_for(address))
+            stream = self._streams[key] = TaskStream(self._client_for(address))
         return stream.push(req)
 
     async def close(self) -> None:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from plait import _native
+import plait._native as _native
 from plait._core.language import Buffer, LanguageError
 from plait._protocol import common_pb2
 

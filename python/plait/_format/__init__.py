@@ -7,9 +7,8 @@ codec must reproduce.
 
 from __future__ import annotations
 
-from plait._format._decoder import deserialize, deserialize_with_refs, set_actor_handle_factory
+from plait._format._decoder import deserialize, deserialize_with_refs
 from plait._format._encoder import SerializedObject, serialize
-from plait._format._pickle import reduce_object_ref
 from plait._format._types import (
     ActorHandleData,
     DeserializationError,
@@ -25,7 +24,5 @@ __all__ = [
     "SerializedObject",
     "deserialize",
     "deserialize_with_refs",
-    "reduce_object_ref",
     "serialize",
-    "set_actor_handle_factory",
 ]

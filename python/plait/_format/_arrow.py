@@ -37,7 +37,7 @@ def kind_of(obj: Any) -> str | None:
 
 
 def _write_stream(sink: Any, obj: Any, kind: str) -> None:
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
     # An Array travels as a one-column record batch and a ChunkedArray as a one-column
     # table (one batch per chunk): IPC streams carry only record batches.
@@ -58,7 +58,7 @@ class ArrowSource:
     __slots__ = ("obj", "kind", "nbytes")
 
     def __init__(self, obj: Any, kind: str) -> None:
-        import pyarrow as pa
+        import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
         self.obj = obj
         self.kind = kind
@@ -67,7 +67,7 @@ class ArrowSource:
         self.nbytes: int = mock.size()
 
     def write_into(self, dest: memoryview) -> None:
-        import pyarrow as pa
+        import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
         sink = pa.FixedSizeBufferWriter(pa.py_buffer(dest))
         _write_stream(sink, self.obj, self.kind)
@@ -75,7 +75,7 @@ class ArrowSource:
             raise RuntimeError("Arrow IPC stream size changed between measuring and writing")
 
     def chunk(self) -> Any:
-        import pyarrow as pa
+        import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
         sink = pa.BufferOutputStream()
         _write_stream(sink, self.obj, self.kind)
@@ -84,7 +84,7 @@ class ArrowSource:
 
 def read(kind: str, buf: Any) -> Any:
     """Read the value back from its IPC stream; buf is a pyarrow.Buffer (zero copy)."""
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
     reader = pa.ipc.open_stream(buf)
     if kind == ARROW_TABLE:

@@ -8,7 +8,6 @@ input object, which keeps the mapping alive as long as any value uses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -33,17 +32,7 @@ from plait._format._constants import (
     VERSION,
 )
 from plait._format._types import ActorHandleData, DeserializationError, ErrorInfo
-from plait._format.object_ref import ObjectRef, OwnerAddress
-
-ActorHandleFactory = Callable[[dict[Any, Any]], Any]
-_actor_handle_factory: ActorHandleFactory | None = None
-
-
-def set_actor_handle_factory(fn: ActorHandleFactory | None) -> None:
-    """Decode actor-handle exts with fn(state); None decodes them as ActorHandleData."""
-    global _actor_handle_factory
-    _actor_handle_factory = fn
-
+from plait._format.object_ref import ObjectRef, OwnerAddress, bound_runtime
 
 _unpackb = msgpack.unpackb
 _owner_cache: dict[bytes, OwnerAddress] = {}
@@ -150,8 +139,10 @@ class _Decoder:
             state = self.unpack(data)
             if type(state) is not dict:
                 raise DeserializationError("actor handle ext payload is not a map")
-            factory = _actor_handle_factory
-            return ActorHandleData(state) if factory is None else factory(state)
+            # A process with a core worker decodes a live handle; elsewhere (tools, tests)
+            # the handle's plain state.
+            runtime = bound_runtime()
+            return ActorHandleData(state) if runtime is None else runtime.actor_handle(state)
         if code == EXT_PYTHON_PICKLE:
             return self._pickle(data)
         raise DeserializationError(f"unknown msgpack extension type {code}")
@@ -169,7 +160,7 @@ class _Decoder:
         return self.view[off : off + length]
 
     def arrow_buffer(self, index: Any) -> Any:
-        import pyarrow as pa
+        import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
         off, length = self._entry(index)
         if self._pa_base is None:
@@ -179,7 +170,7 @@ class _Decoder:
 
     # -- ext decoders --------------------------------------------------------------------
     def _tensor(self, data: bytes) -> Any:
-        import numpy as np
+        import numpy as np  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
         try:
             dtype_name, shape, index = _unpackb(data, raw=False)

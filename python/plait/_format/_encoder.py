@@ -321,7 +321,7 @@ class _Encoder:
         return ExtType(EXT_ACTOR_HANDLE, self.pack_nested(state))
 
     def tensor(self, arr: Any) -> Any:
-        import numpy as np
+        import numpy as np  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
         dtype = arr.dtype
         if dtype.name not in TENSOR_DTYPES or dtype.fields is not None:

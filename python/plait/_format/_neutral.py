@@ -13,26 +13,21 @@ import ast
 import struct
 from typing import Any
 
+from plait._format._constants import (
+    ARROW_ARRAY,
+    ARROW_CHUNKED_ARRAY,
+    ARROW_RECORD_BATCH,
+    ARROW_TABLE,
+    ARROW_TYPES,
+)
 from plait._format._types import ActorHandleData, ErrorInfo
 from plait._format.object_ref import ObjectRef, OwnerAddress
 
 Desc = dict[str, Any]
 
-# Neutral Arrow type names (Arrow's own logical names) -> pyarrow type factory names.
-_ARROW_TYPES = {
-    "bool": "bool_",
-    "int8": "int8",
-    "int16": "int16",
-    "int32": "int32",
-    "int64": "int64",
-    "uint8": "uint8",
-    "uint16": "uint16",
-    "uint32": "uint32",
-    "uint64": "uint64",
-    "float32": "float32",
-    "float64": "float64",
-    "utf8": "string",
-}
+# Neutral Arrow type names (proto/object_format.json) whose pyarrow factory is named
+# differently; the others are pyarrow's own names.
+_PYARROW_FACTORY = {"bool": "bool_", "utf8": "string"}
 
 
 def _float_bits(x: float) -> str:
@@ -44,15 +39,15 @@ def float_desc(x: float) -> Desc:
 
 
 def _arrow_type(name: str) -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
-    if name not in _ARROW_TYPES:
+    if name not in ARROW_TYPES:
         raise ValueError(f"no neutral Arrow type {name!r}")
-    return getattr(pa, _ARROW_TYPES[name])()
+    return getattr(pa, _PYARROW_FACTORY.get(name, name))()
 
 
 def _arrow_type_name(t: Any) -> str:
-    for name in _ARROW_TYPES:
+    for name in ARROW_TYPES:
         if _arrow_type(name) == t:
             return name
     raise ValueError(f"Arrow type {t} has no neutral name")
@@ -89,9 +84,12 @@ def from_neutral(desc: Desc) -> Any:
     if kind == "actor_handle":
         return ActorHandleData(from_neutral(desc["state"]))
     if kind == "tensor":
-        import numpy as np
+        import numpy as np  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
-        return np.array(desc["data"], dtype=desc["dtype"]).reshape(desc["shape"])
+        data = desc["data"]
+        if desc["dtype"].startswith("complex"):  # elements are [real, imag] pairs
+            data = [complex(re, im) for re, im in data]
+        return np.array(data, dtype=desc["dtype"]).reshape(desc["shape"])
     if kind == "arrow":
         return _arrow_from_neutral(desc)
     if kind == "error":
@@ -112,15 +110,17 @@ def from_neutral(desc: Desc) -> Any:
 
 
 def _arrow_from_neutral(desc: Desc) -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
-    if desc["kind"] == "array":
+    if desc["kind"] == ARROW_ARRAY:
         return pa.array(desc["values"], type=_arrow_type(desc["arrow_type"]))
+    if desc["kind"] == ARROW_CHUNKED_ARRAY:
+        return pa.chunked_array(desc["chunks"], type=_arrow_type(desc["arrow_type"]))
     schema = pa.schema([pa.field(f["name"], _arrow_type(f["type"])) for f in desc["schema"]])
     columns = [pa.array(c, type=f.type) for c, f in zip(desc["columns"], schema, strict=False)]
-    if desc["kind"] == "table":
+    if desc["kind"] == ARROW_TABLE:
         return pa.Table.from_arrays(columns, schema=schema)
-    if desc["kind"] == "record_batch":
+    if desc["kind"] == ARROW_RECORD_BATCH:
         return pa.RecordBatch.from_arrays(columns, schema=schema)
     raise ValueError(f"unknown neutral Arrow kind {desc['kind']!r}")
 
@@ -174,11 +174,14 @@ def to_neutral(value: Any) -> Desc:
             "python_pickle": None if value.python_pickle is None else value.python_pickle.hex(),
         }
     if t.__module__ == "numpy" and t.__name__ == "ndarray":
+        data = value.reshape(-1).tolist()
+        if value.dtype.kind == "c":  # JSON has no complex numbers: [real, imag] pairs
+            data = [[z.real, z.imag] for z in data]
         return {
             "type": "tensor",
             "dtype": value.dtype.name,
             "shape": list(value.shape),
-            "data": value.reshape(-1).tolist(),
+            "data": data,
         }
     if t.__module__.startswith("pyarrow"):
         return _arrow_to_neutral(value)
@@ -190,16 +193,23 @@ def to_neutral(value: Any) -> Desc:
 
 
 def _arrow_to_neutral(value: Any) -> Desc:
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (optional and heavy: imported only when such a value is met)
 
     if isinstance(value, pa.Array):
         return {
             "type": "arrow",
-            "kind": "array",
+            "kind": ARROW_ARRAY,
             "arrow_type": _arrow_type_name(value.type),
             "values": value.to_pylist(),
         }
-    kind = "table" if isinstance(value, pa.Table) else "record_batch"
+    if isinstance(value, pa.ChunkedArray):
+        return {
+            "type": "arrow",
+            "kind": ARROW_CHUNKED_ARRAY,
+            "arrow_type": _arrow_type_name(value.type),
+            "chunks": [chunk.to_pylist() for chunk in value.chunks],
+        }
+    kind = ARROW_TABLE if isinstance(value, pa.Table) else ARROW_RECORD_BATCH
     return {
         "type": "arrow",
         "kind": kind,

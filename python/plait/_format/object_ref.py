@@ -1,13 +1,24 @@
 """ObjectRef: a reference to a value owned by one core worker.
 
-Reference counting is delegated to the process's core worker through a hook so this module
-stays free of runtime imports (the codec depends on it).
+The format layer knows refs only as data (an id and the owner's address). What a ref does
+in a running process (count itself, be awaited, decode an actor handle next to it) is
+asked of the process's *runtime*: the core worker binds itself with `bind_runtime` when it
+starts and unbinds when it stops, so this module imports nothing above the format layer.
+
+Pickling: ObjectRefs inside a pickled value are found through `ObjectRef.__reduce__`.
+While the codec pickles or unpickles, a per-thread "ref sink" list is active
+(`collecting_refs`) and every ref reduced or rebuilt is appended to it. This costs nothing
+per pickled object (a persistent_id hook would run for every object in the pickle), and
+the pickle stays self-contained: a ref pickled outside the codec still unpickles anywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from typing import Any, NamedTuple
+import threading
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Any, NamedTuple, Protocol
 
 
 class OwnerAddress(NamedTuple):
@@ -19,15 +30,36 @@ class OwnerAddress(NamedTuple):
     worker_id: bytes
 
 
-# Set by the core worker: called with (ref, +1) when a ref is created in this process and
-# (ref, -1) when it is collected.
-RefCountHook = Callable[["ObjectRef", int], None]
-_hook: RefCountHook | None = None
+class RefRuntime(Protocol):
+    """What a ref needs from the process's core worker."""
+
+    def ref_created(self, ref: ObjectRef) -> None:
+        """A ref to the object now exists in this process (counted until collected)."""
+
+    def ref_collected(self, ref: ObjectRef) -> None:
+        """A counted ref was collected; may run in any thread, from __del__."""
+
+    def get_async(self, ref: ObjectRef) -> Any:
+        """An awaitable of the ref's value (`await ref`)."""
+
+    def get_future(self, ref: ObjectRef) -> Future[Any]:
+        """A concurrent.futures.Future of the ref's value (`ref.future()`)."""
+
+    def actor_handle(self, state: dict[Any, Any]) -> object:
+        """The actor handle a decoded handle state stands for."""
 
 
-def set_ref_count_hook(hook: RefCountHook | None) -> None:
-    global _hook
-    _hook = hook
+_runtime: RefRuntime | None = None
+
+
+def bind_runtime(runtime: RefRuntime | None) -> None:
+    """Called by the core worker as it starts (itself) and stops (None)."""
+    global _runtime
+    _runtime = runtime
+
+
+def bound_runtime() -> RefRuntime | None:
+    return _runtime
 
 
 class ObjectRef:
@@ -37,14 +69,16 @@ class ObjectRef:
         self.object_id = object_id
         self.owner = owner
         self._counted = False
-        if count and _hook is not None:
-            _hook(self, 1)
+        runtime = _runtime
+        if count and runtime is not None:
+            runtime.ref_created(self)
             self._counted = True
 
     def __del__(self) -> None:
-        if self._counted and _hook is not None:
+        runtime = _runtime
+        if self._counted and runtime is not None:
             try:
-                _hook(self, -1)
+                runtime.ref_collected(self)
             except Exception:  # interpreter shutdown; nothing to release to
                 pass
 
@@ -66,19 +100,57 @@ class ObjectRef:
     def __hash__(self) -> int:
         return hash(self.object_id)
 
-    def __reduce__(self) -> Any:
-        # Pickling (inside a cloudpickled value) goes through the codec's ref table so the
-        # ref is still tracked; a bare pickle outside plait cannot carry ownership.
-        from plait._format import reduce_object_ref
-
-        return reduce_object_ref(self)
+    def __reduce__(self) -> tuple[Callable[..., ObjectRef], tuple[Any, ...]]:
+        # Rebuilt from plain fields; recorded in the codec's ref table when the codec is the
+        # one pickling, so the ref is still tracked.
+        sink = _sinks.refs
+        if sink is not None:
+            sink.append(self)
+        owner = self.owner
+        return (
+            _rebuild_object_ref,
+            (self.object_id, owner.node_id, owner.ip, owner.port, owner.worker_id),
+        )
 
     def __await__(self) -> Generator[Any, None, Any]:
-        from plait._core.context import current_core_worker
+        return _require_runtime().get_async(self).__await__()  # type: ignore[no-any-return]
 
-        return current_core_worker().get_async(self).__await__()
+    def future(self) -> Future[Any]:
+        return _require_runtime().get_future(self)
 
-    def future(self) -> Any:
-        from plait._core.context import current_core_worker
 
-        return current_core_worker().get_future(self)
+def _require_runtime() -> RefRuntime:
+    runtime = _runtime
+    if runtime is None:
+        raise RuntimeError("plait is not initialized: call plait.init() first")
+    return runtime
+
+
+class _Sinks(threading.local):
+    # The innermost active collector of refs; None outside codec calls. Saved and restored
+    # around each use, so nested serialize calls (from a user __reduce__) stay separate.
+    refs: list[ObjectRef] | None = None
+
+
+_sinks = _Sinks()
+
+
+@contextmanager
+def collecting_refs(refs: list[ObjectRef]) -> Iterator[None]:
+    """Every ref pickled or unpickled in this thread meanwhile is appended to refs."""
+    saved = _sinks.refs
+    _sinks.refs = refs
+    try:
+        yield
+    finally:
+        _sinks.refs = saved
+
+
+def _rebuild_object_ref(
+    object_id: bytes, node_id: str, ip: str, port: int, worker_id: bytes
+) -> ObjectRef:
+    ref = ObjectRef(object_id, OwnerAddress(node_id, ip, port, worker_id))
+    sink = _sinks.refs
+    if sink is not None:
+        sink.append(ref)
+    return ref

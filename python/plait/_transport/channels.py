@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from plait._transport.clients import RayletClient, WorkerClient
+
 T = TypeVar("T")
 
 MAX_MESSAGE_BYTES = 1 << 30
@@ -70,10 +72,13 @@ def resolve_future(fut: asyncio.Future[T], value: T) -> None:
 
 
 class ChannelCache:
-    """One aio channel per address, created lazily on the owning loop."""
+    """One aio channel per address, created lazily on the owning loop, and the typed
+    clients over it (built once per address: a stub binds every RPC when it is made)."""
 
     def __init__(self) -> None:
         self._channels: dict[str, grpc.aio.Channel] = {}
+        self._raylets: dict[str, RayletClient] = {}
+        self._workers: dict[str, WorkerClient] = {}
 
     def get(self, address: str) -> grpc.aio.Channel:
         ch = self._channels.get(address)
@@ -82,7 +87,21 @@ class ChannelCache:
             self._channels[address] = ch
         return ch
 
+    def raylet(self, address: str) -> RayletClient:
+        client = self._raylets.get(address)
+        if client is None:
+            client = self._raylets[address] = RayletClient(self.get(address))
+        return client
+
+    def worker(self, address: str) -> WorkerClient:
+        client = self._workers.get(address)
+        if client is None:
+            client = self._workers[address] = WorkerClient(self.get(address))
+        return client
+
     def drop(self, address: str) -> None:
+        self._raylets.pop(address, None)
+        self._workers.pop(address, None)
         ch = self._channels.pop(address, None)
         if ch is not None:
             asyncio.ensure_future(ch.close(None))
@@ -90,6 +109,8 @@ class ChannelCache:
     async def close(self) -> None:
         chans = list(self._channels.values())
         self._channels.clear()
+        self._raylets.clear()
+        self._workers.clear()
         for ch in chans:
             await ch.close(None)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import grpc
 
-from plait._protocol import common_pb2, gcs_pb2, gcs_pb2_grpc, raylet_pb2, raylet_pb2_grpc
+from plait._protocol import common_pb2, gcs_pb2, raylet_pb2, raylet_pb2_grpc
 from plait._services.object_store.local_store import (
     LocalObjectStore,
     default_capacity_bytes,
@@ -48,11 +48,14 @@ from plait._services.raylet.worker_pool import (
     WorkerStartError,
 )
 from plait._transport import channels as _transport
+from plait._transport.clients import GcsClient
 
 logger = logging.getLogger(__name__)
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
+# The deadline of the raylet's calls to the GCS: short, so a heartbeat to a GCS that went
+# away fails before the next one is due.
 GCS_RPC_TIMEOUT_S = 5.0
 GCS_REGISTER_TIMEOUT_S = 30.0
 
@@ -106,48 +109,6 @@ class Lease:
     blocked: bool = False
 
 
-class GcsClient:
-    """The raylet's calls to the GCS, typed, each with a deadline."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self._channel = _transport.aio_channel(address)
-        self._stub = gcs_pb2_grpc.GcsServiceStub(self._channel)  # type: ignore[no-untyped-call, unused-ignore]
-
-    async def register_node(self, node: common_pb2.NodeInfo) -> None:
-        await self._stub.RegisterNode(
-            gcs_pb2.RegisterNodeRequest(node=node), timeout=GCS_RPC_TIMEOUT_S
-        )
-
-    async def unregister_node(self, node_id: str) -> None:
-        # Short: on shutdown the GCS may already be gone, and leaving must not hang.
-        await self._stub.UnregisterNode(gcs_pb2.UnregisterNodeRequest(node_id=node_id), timeout=2.0)
-
-    async def heartbeat(self, req: gcs_pb2.HeartbeatRequest) -> gcs_pb2.HeartbeatReply:
-        reply: gcs_pb2.HeartbeatReply = await self._stub.Heartbeat(req, timeout=GCS_RPC_TIMEOUT_S)
-        return reply
-
-    async def get_job(self, job_id: bytes) -> common_pb2.JobInfo | None:
-        reply: gcs_pb2.GetJobReply = await self._stub.GetJob(
-            gcs_pb2.GetJobRequest(job_id=job_id), timeout=GCS_RPC_TIMEOUT_S
-        )
-        return reply.job if reply.found else None
-
-    async def mark_job_finished(self, job_id: bytes) -> None:
-        await self._stub.MarkJobFinished(
-            gcs_pb2.MarkJobFinishedRequest(job_id=job_id), timeout=GCS_RPC_TIMEOUT_S
-        )
-
-    async def report_worker_death(self, worker_id: bytes, node_id: str, reason: str) -> None:
-        await self._stub.ReportWorkerDeath(
-            gcs_pb2.ReportWorkerDeathRequest(worker_id=worker_id, node_id=node_id, reason=reason),
-            timeout=GCS_RPC_TIMEOUT_S,
-        )
-
-    async def close(self) -> None:
-        await self._channel.close(None)
-
-
 def node_view(info: common_pb2.NodeInfo) -> NodeView:
     return NodeView(
         node_id=info.node_id,
@@ -168,7 +129,8 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
         self.node_id = os.urandom(16).hex()
         self.port = config.port
         self.scheduler = NodeScheduler(self.node_id, config.total_resources())
-        self.gcs = GcsClient(config.gcs_address)
+        self._gcs_channel = _transport.aio_channel(config.gcs_address)
+        self.gcs = GcsClient(self._gcs_channel, timeout=GCS_RPC_TIMEOUT_S)
         session_name = os.path.basename(os.path.normpath(config.session_dir)) or "default"
         default_store, default_spill = default_store_dirs(session_name, self.node_id)
         self.store_dir = config.store_dir or default_store
@@ -252,12 +214,13 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
         deadline = loop.time() + timeout_s
         while True:
             try:
-                await self.gcs.register_node(self.node_info())
+                await self.gcs.RegisterNode(gcs_pb2.RegisterNodeRequest(node=self.node_info()))
                 return
             except grpc.aio.AioRpcError as e:
                 if loop.time() > deadline:
                     raise GcsUnavailableError(
-                        f"could not register with the GCS at {self.gcs.address}: {e.details()}"
+                        f"could not register with the GCS at {self.config.gcs_address}: "
+                        f"{e.details()}"
                     ) from e
                 await asyncio.sleep(0.2)
 
@@ -277,7 +240,10 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         try:
-            await self.gcs.unregister_node(self.node_id)
+            # Short: on shutdown the GCS may already be gone, and leaving must not hang.
+            await self.gcs.UnregisterNode(
+                gcs_pb2.UnregisterNodeRequest(node_id=self.node_id), timeout=2.0
+            )
         except grpc.aio.AioRpcError as e:
             logger.warning("could not unregister from the GCS: %s", e.details())
         for pending in list(self._pending.values()):
@@ -297,7 +263,7 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
             await self._server.stop(grace=0.5)
         for task in list(self._background):
             task.cancel()
-        await self.gcs.close()
+        await self._gcs_channel.close(None)
         logger.info("raylet %s stopped", self.node_id)
 
     def _spawn_bg(self, coro: Any) -> None:
@@ -320,20 +286,20 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
             infeasible=self.scheduler.infeasible_shapes(),
         )
         try:
-            reply = await self.gcs.heartbeat(req)
+            reply = await self.gcs.Heartbeat(req)
             if reply.unknown_node:
                 logger.warning("the GCS does not know this node (restarted?): re-registering")
-                await self.gcs.register_node(self.node_info())
+                await self.gcs.RegisterNode(gcs_pb2.RegisterNodeRequest(node=self.node_info()))
                 return
         except grpc.aio.AioRpcError as e:
             if self._gcs_reachable:
                 logger.warning(
-                    "heartbeat to the GCS at %s failed: %s", self.gcs.address, e.details()
+                    "heartbeat to the GCS at %s failed: %s", self.config.gcs_address, e.details()
                 )
             self._gcs_reachable = False
             return
         if not self._gcs_reachable:
-            logger.info("the GCS at %s is reachable again", self.gcs.address)
+            logger.info("the GCS at %s is reachable again", self.config.gcs_address)
             self._gcs_reachable = True
         self._apply(self.scheduler.update_cluster_view(node_view(n) for n in reply.nodes))
         for job_id in reply.finished_job_ids:
@@ -348,13 +314,14 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
         if job is not None:
             return job
         try:
-            job = await self.gcs.get_job(job_id)
+            reply = await self.gcs.GetJob(gcs_pb2.GetJobRequest(job_id=job_id))
         except grpc.aio.AioRpcError as e:
             logger.warning("GetJob %s failed: %s", job_id.hex(), e.details())
             return None
-        if job is not None:
-            self._job_cache[job_id] = job
-        return job
+        if not reply.found:
+            return None
+        self._job_cache[job_id] = reply.job
+        return reply.job
 
     def _resolve_node(self, node_id: str) -> str | None:
         if node_id == self.node_id:
@@ -363,13 +330,17 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
 
     async def _report_death(self, worker_id: bytes, reason: str) -> None:
         try:
-            await self.gcs.report_worker_death(worker_id, self.node_id, reason)
+            await self.gcs.ReportWorkerDeath(
+                gcs_pb2.ReportWorkerDeathRequest(
+                    worker_id=worker_id, node_id=self.node_id, reason=reason
+                )
+            )
         except grpc.aio.AioRpcError as e:
             logger.warning("ReportWorkerDeath to the GCS failed: %s", e.details())
 
     async def _mark_job_finished(self, job_id: bytes) -> None:
         try:
-            await self.gcs.mark_job_finished(job_id)
+            await self.gcs.MarkJobFinished(gcs_pb2.MarkJobFinishedRequest(job_id=job_id))
         except grpc.aio.AioRpcError as e:
             logger.warning("MarkJobFinished to the GCS failed: %s", e.details())
 

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
-from plait._protocol import raylet_pb2, raylet_pb2_grpc
+from plait._protocol import raylet_pb2
 from plait._services.object_store.local_store import (
     TRANSFER_CHUNK_BYTES,
     LocalObjectStore,
@@ -230,8 +230,9 @@ class ObjectManager:
                 f"cannot fetch object {object_id.hex()}: the node holding it "
                 f"({source}) is dead or unknown"
             )
-        stub = raylet_pb2_grpc.RayletServiceStub(self._channels.get(address))
-        call = stub.PullObject(raylet_pb2.PullObjectRequest(object_id=object_id))
+        call = self._channels.raylet(address).PullObject(
+            raylet_pb2.PullObjectRequest(object_id=object_id)
+        )
         created = False
         total = -1
         received = 0

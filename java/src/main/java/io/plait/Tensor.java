@@ -1,5 +1,6 @@
 package io.plait;
 
+import io.plait.runtime.FormatConstants;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,12 +20,7 @@ import java.util.Objects;
  */
 public final class Tensor {
   /** dtype name to element size in bytes; the dtypes of docs/object-format.md. */
-  public static final Map<String, Integer> ITEMSIZE = Map.ofEntries(
-      Map.entry("bool", 1), Map.entry("int8", 1), Map.entry("int16", 2),
-      Map.entry("int32", 4), Map.entry("int64", 8), Map.entry("uint8", 1),
-      Map.entry("uint16", 2), Map.entry("uint32", 4), Map.entry("uint64", 8),
-      Map.entry("float16", 2), Map.entry("float32", 4), Map.entry("float64", 8),
-      Map.entry("complex64", 8), Map.entry("complex128", 16));
+  public static final Map<String, Integer> ITEMSIZE = FormatConstants.DTYPE_ITEMSIZE;
 
   private final String dtype;
   private final long[] shape;

@@ -1,5 +1,7 @@
 package io.plait.runtime;
 
+import io.plait.ChunkedArray;
+import io.plait.RecordBatch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,9 +18,12 @@ import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.WriteChannel;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -62,12 +67,33 @@ public final class ArrowIpc {
   }
 
   static byte[] write(FieldVector vector) {
-    // One column named "" (the format's rule for arrays), without copying the vector.
+    return write(column(vector));  // not closed: closing it would close the caller's vector
+  }
+
+  /** One column named "" (the format's rule for arrays), without copying the vector. */
+  private static VectorSchemaRoot column(FieldVector vector) {
     Field f = vector.getField();
     Field renamed = new Field("", f.getFieldType(), f.getChildren());
-    VectorSchemaRoot root = new VectorSchemaRoot(List.of(renamed), List.of(vector),
-        vector.getValueCount());
-    return write(root);  // root is not closed: closing it would close the caller's vector
+    return new VectorSchemaRoot(List.of(renamed), List.of(vector), vector.getValueCount());
+  }
+
+  /** A chunked array: one column, one record batch per chunk (the chunks share a type). */
+  static byte[] write(ChunkedArray chunks, Field type) {
+    Schema schema = new Schema(List.of(new Field("", type.getFieldType(), type.getChildren())));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      WriteChannel channel = new WriteChannel(Channels.newChannel(out));
+      MessageSerializer.serialize(channel, schema);
+      for (FieldVector chunk : chunks) {
+        try (ArrowRecordBatch batch = new VectorUnloader(column(chunk)).getRecordBatch()) {
+          MessageSerializer.serialize(channel, batch);
+        }
+      }
+      ArrowStreamWriter.writeEndOfStream(channel, IpcOption.DEFAULT);
+    } catch (IOException e) {
+      throw new CodecException("could not write Arrow data: " + e.getMessage(), e);
+    }
+    return out.toByteArray();
   }
 
   /** A ReadableByteChannel over a ByteBuffer whose position says how far we have read. */
@@ -119,7 +145,7 @@ public final class ArrowIpc {
   }
 
   static Object read(String kind, ByteBuffer stream, Object owner) {
-    if (!List.of("table", "record_batch", "array", "chunked_array").contains(kind)) {
+    if (!FormatConstants.ARROW_KINDS.contains(kind)) {
       throw ObjectDecoder.reject("unknown Arrow kind '" + kind + "'");
     }
     ArrowBuf whole = wrap(stream, owner);
@@ -197,19 +223,19 @@ public final class ArrowIpc {
 
   private static Object assemble(String kind, Schema schema, List<VectorSchemaRoot> batches) {
     switch (kind) {
-      case "record_batch":
+      case FormatConstants.ARROW_RECORD_BATCH:
         if (batches.size() != 1) {
           throw ObjectDecoder.reject("an Arrow record_batch stream must hold exactly one "
               + "batch, it holds " + batches.size());
         }
-        return batches.get(0);
-      case "array":
+        return new RecordBatch(batches.get(0));
+      case FormatConstants.ARROW_ARRAY:
         if (batches.size() != 1 || schema.getFields().size() != 1) {
           throw ObjectDecoder.reject("an Arrow array stream must hold one batch of one "
               + "column");
         }
         return batches.get(0).getVector(0);
-      case "chunked_array": {
+      case FormatConstants.ARROW_CHUNKED_ARRAY: {
         if (schema.getFields().size() != 1) {
           throw ObjectDecoder.reject("an Arrow chunked_array stream must hold one column");
         }
@@ -217,7 +243,7 @@ public final class ArrowIpc {
         for (VectorSchemaRoot r : batches) {
           chunks.add(r.getVector(0));
         }
-        return chunks;
+        return new ChunkedArray(schema.getFields().get(0), chunks);
       }
       default: {  // table
         if (batches.isEmpty()) {

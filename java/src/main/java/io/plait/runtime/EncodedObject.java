@@ -17,12 +17,6 @@ import java.util.List;
  * it, since the value it was encoded from may already be garbage.
  */
 public final class EncodedObject {
-  static final byte[] MAGIC = {'P', 'L', 'A', 'I'};
-  static final int VERSION = 1;
-  static final int HEADER_SIZE = 24;
-  static final int HAS_OBJECT_REFS = 0x01;
-  static final int HAS_PYTHON_ONLY = 0x02;
-
   private final byte[] payload;
   private final List<ByteBuffer> buffers;
   private final int flags;
@@ -41,7 +35,8 @@ public final class EncodedObject {
     this.flags = flags;
     this.refs = List.copyOf(refs);
     this.offsets = new long[buffers.size()];
-    long end = HEADER_SIZE + 16L * buffers.size() + payload.length;
+    long end = FormatConstants.HEADER_SIZE
+        + (long) FormatConstants.BUFFER_ENTRY_SIZE * buffers.size() + payload.length;
     for (int i = 0; i < offsets.length; i++) {
       offsets[i] = align64(end);
       end = offsets[i] + buffers.get(i).remaining();
@@ -50,7 +45,7 @@ public final class EncodedObject {
   }
 
   static long align64(long x) {
-    return (x + 63) & ~63L;
+    return (x + FormatConstants.ALIGNMENT - 1) & -(long) FormatConstants.ALIGNMENT;
   }
 
   /** The object's size in bytes. */
@@ -80,7 +75,7 @@ public final class EncodedObject {
           + "destination has " + dest.remaining());
     }
     ByteBuffer out = dest.slice().order(ByteOrder.LITTLE_ENDIAN);
-    out.put(MAGIC).put((byte) VERSION).put((byte) flags).putShort((short) 0)
+    out.put(FormatConstants.MAGIC).put((byte) FormatConstants.VERSION).put((byte) flags).putShort((short) 0)
         .putLong(payload.length).putLong(buffers.size());
     for (int i = 0; i < offsets.length; i++) {
       out.putLong(offsets[i]).putLong(buffers.get(i).remaining());

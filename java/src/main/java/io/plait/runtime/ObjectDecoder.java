@@ -24,8 +24,8 @@ import org.msgpack.core.MessageUnpacker;
  * int → Long (uint64 above 2^63−1 → BigInteger), float → Double, str → String, bin →
  * byte[], array and Tuple → ArrayList, map → LinkedHashMap, ObjectRef → {@link ObjectRef}
  * (of Object), ActorHandle → {@link BaseActorHandle#fromState}, Arrow → VectorSchemaRoot
- * ("table", "record_batch"), FieldVector ("array") or List of FieldVector
- * ("chunked_array"), Tensor → {@link Tensor} (a read-only view, no copy), Error → {@link
+ * ("table"), {@link io.plait.RecordBatch} (a VectorSchemaRoot; "record_batch"), FieldVector
+ * ("array") or {@link io.plait.ChunkedArray} (a List of FieldVector; "chunked_array"), Tensor → {@link Tensor} (a read-only view, no copy), Error → {@link
  * ErrorInfo}. A PythonPickle anywhere fails the whole decode ("cannot read a Python-only
  * value of type 'builtins.set' in Java"); malformed objects fail with a message saying what
  * is wrong. Both are {@link CodecException}s.
@@ -107,27 +107,29 @@ public final class ObjectDecoder {
     ByteBuffer obj = ForeignMemory.withOwner(object, owner).slice()
         .order(ByteOrder.LITTLE_ENDIAN);
     long size = obj.remaining();
-    if (size < EncodedObject.HEADER_SIZE) {
+    if (size < FormatConstants.HEADER_SIZE) {
       throw reject("object of " + size + " bytes is shorter than the 24-byte header");
     }
     for (int i = 0; i < 4; i++) {
-      if (obj.get(i) != EncodedObject.MAGIC[i]) {
+      if (obj.get(i) != FormatConstants.MAGIC[i]) {
         throw reject("bad magic: not a plait object");
       }
     }
-    int version = obj.get(4) & 0xff;
-    if (version != EncodedObject.VERSION) {
+    int version = obj.get(FormatConstants.HEADER_VERSION_OFFSET) & 0xff;
+    if (version != FormatConstants.VERSION) {
       throw reject("object format version " + version + " is not supported (this reader "
-          + "knows version " + EncodedObject.VERSION + ")");
+          + "knows version " + FormatConstants.VERSION + ")");
     }
-    long payloadLength = obj.getLong(8);
-    long count = obj.getLong(16);
+    long payloadLength = obj.getLong(FormatConstants.HEADER_PAYLOAD_LENGTH_OFFSET);
+    long count = obj.getLong(FormatConstants.HEADER_BUFFER_COUNT_OFFSET);
     // Unsigned u64s: a negative long is above 2^63, far past any object's end.
-    if (count < 0 || count > (size - EncodedObject.HEADER_SIZE) / 16) {
+    if (count < 0
+        || count > (size - FormatConstants.HEADER_SIZE) / FormatConstants.BUFFER_ENTRY_SIZE) {
       throw reject("buffer table of " + Long.toUnsignedString(count)
           + " entries runs past the object's end (" + size + " bytes)");
     }
-    long payloadStart = EncodedObject.HEADER_SIZE + 16 * count;
+    long payloadStart =
+        FormatConstants.HEADER_SIZE + (long) FormatConstants.BUFFER_ENTRY_SIZE * count;
     if (payloadLength < 0 || payloadLength > size - payloadStart) {
       throw reject("payload of " + Long.toUnsignedString(payloadLength)
           + " bytes runs past the object's end (" + size + " bytes)");
@@ -135,8 +137,9 @@ public final class ObjectDecoder {
     long[] offsets = new long[(int) count];
     long[] lengths = new long[(int) count];
     for (int i = 0; i < count; i++) {
-      long off = obj.getLong(EncodedObject.HEADER_SIZE + 16 * i);
-      long len = obj.getLong(EncodedObject.HEADER_SIZE + 16 * i + 8);
+      int entry = FormatConstants.HEADER_SIZE + FormatConstants.BUFFER_ENTRY_SIZE * i;
+      long off = obj.getLong(entry);
+      long len = obj.getLong(entry + 8);
       if (off < 0 || len < 0 || off > size || len > size - off) {
         throw reject("buffer " + i + " (offset " + Long.toUnsignedString(off) + ", length "
             + Long.toUnsignedString(len) + ") runs past the object's end (" + size
@@ -231,10 +234,10 @@ public final class ObjectDecoder {
   }
 
   private Object readExt(int code, byte[] data, int depth) throws IOException {
-    if (code < ObjectEncoder.EXT_OBJECT_REF || code > ObjectEncoder.EXT_TUPLE) {
+    if (!FormatConstants.EXT_CODES.contains(code)) {
       throw reject("unknown extension type " + code);
     }
-    if (code == ObjectEncoder.EXT_PYTHON_PICKLE) {
+    if (code == FormatConstants.EXT_PYTHON_PICKLE) {
       refusePickle(data);
     }
     Object payload;
@@ -248,20 +251,20 @@ public final class ObjectDecoder {
       }
     }
     switch (code) {
-      case ObjectEncoder.EXT_OBJECT_REF:
+      case FormatConstants.EXT_OBJECT_REF:
         return objectRef(payload);
-      case ObjectEncoder.EXT_ACTOR_HANDLE:
+      case FormatConstants.EXT_ACTOR_HANDLE:
         if (!(payload instanceof Map)) {
           throw reject("an ActorHandle's payload must be a map");
         }
         @SuppressWarnings("unchecked")
         Map<Object, Object> state = (Map<Object, Object>) payload;
         return BaseActorHandle.fromState(state);
-      case ObjectEncoder.EXT_ARROW:
+      case FormatConstants.EXT_ARROW:
         return arrow(payload);
-      case ObjectEncoder.EXT_TENSOR:
+      case FormatConstants.EXT_TENSOR:
         return tensor(payload);
-      case ObjectEncoder.EXT_ERROR:
+      case FormatConstants.EXT_ERROR:
         return error(payload);
       default:  // EXT_TUPLE: read exactly as an array
         if (!(payload instanceof List)) {

@@ -1,8 +1,10 @@
 package io.plait.runtime;
 
 import io.plait.BaseActorHandle;
+import io.plait.ChunkedArray;
 import io.plait.ErrorInfo;
 import io.plait.ObjectRef;
+import io.plait.RecordBatch;
 import io.plait.Tensor;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -32,18 +34,12 @@ import org.msgpack.core.MessagePack;
  * float64/float32/bool); {@link Tensor} → Tensor; Object[], any Collection → array (a Set
  * in its iteration order); Map → map (in iteration order: use a LinkedHashMap for stable
  * bytes); {@link ObjectRef} → ObjectRef; {@link BaseActorHandle} → ActorHandle; {@link
- * ErrorInfo} → Error; Arrow {@code VectorSchemaRoot} → Arrow "table" (one batch), {@code
- * FieldVector} → Arrow "array". Anything else fails with a {@link CodecException} naming the
+ * ErrorInfo} → Error; {@link RecordBatch} → Arrow "record_batch", other Arrow {@code
+ * VectorSchemaRoot} → Arrow "table" (one batch), {@code FieldVector} → Arrow "array", {@link
+ * ChunkedArray} → Arrow "chunked_array". Anything else fails with a {@link CodecException} naming the
  * type. Java never writes Tuple (code 7) or PythonPickle (code 6).
  */
 public final class ObjectEncoder {
-  static final int EXT_OBJECT_REF = 1;
-  static final int EXT_ACTOR_HANDLE = 2;
-  static final int EXT_ARROW = 3;
-  static final int EXT_TENSOR = 4;
-  static final int EXT_ERROR = 5;
-  static final int EXT_PYTHON_PICKLE = 6;
-  static final int EXT_TUPLE = 7;
   /** Deeper nesting is refused (as msgpack readers refuse it), which also stops cycles. */
   static final int MAX_DEPTH = 512;
 
@@ -126,6 +122,9 @@ public final class ObjectEncoder {
       writeTensor(p, Tensor.of((float[]) v));
     } else if (v instanceof boolean[]) {
       writeTensor(p, Tensor.of((boolean[]) v));
+    } else if (v instanceof ChunkedArray) {  // before Collection: it is a List too
+      ChunkedArray chunks = (ChunkedArray) v;
+      writeArrow(p, FormatConstants.ARROW_CHUNKED_ARRAY, ArrowIpc.write(chunks, chunks.field()));
     } else if (v instanceof Object[]) {
       Object[] items = (Object[]) v;
       p.packArrayHeader(items.length);
@@ -152,13 +151,15 @@ public final class ObjectEncoder {
     } else if (v instanceof BaseActorHandle) {
       MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
       write(inner, ((BaseActorHandle) v).state(), depth + 1);
-      writeExt(p, EXT_ACTOR_HANDLE, inner);
+      writeExt(p, FormatConstants.EXT_ACTOR_HANDLE, inner);
     } else if (v instanceof ErrorInfo) {
       writeError(p, (ErrorInfo) v, depth);
+    } else if (v instanceof RecordBatch) {
+      writeArrow(p, FormatConstants.ARROW_RECORD_BATCH, ArrowIpc.write((RecordBatch) v));
     } else if (v instanceof VectorSchemaRoot) {
-      writeArrow(p, "table", ArrowIpc.write((VectorSchemaRoot) v));
+      writeArrow(p, FormatConstants.ARROW_TABLE, ArrowIpc.write((VectorSchemaRoot) v));
     } else if (v instanceof FieldVector) {
-      writeArrow(p, "array", ArrowIpc.write((FieldVector) v));
+      writeArrow(p, FormatConstants.ARROW_ARRAY, ArrowIpc.write((FieldVector) v));
     } else {
       throw new CodecException("cannot encode a value of type " + v.getClass().getName()
           + ": the object format carries null, Boolean, numbers, String, byte[], arrays, "
@@ -209,7 +210,7 @@ public final class ObjectEncoder {
       inner.packLong(d);
     }
     inner.packLong(addBuffer(t.data(), t));  // t holds the owner of foreign memory
-    writeExt(p, EXT_TENSOR, inner);
+    writeExt(p, FormatConstants.EXT_TENSOR, inner);
   }
 
   private void writeArrow(MessageBufferPacker p, String kind, byte[] stream) throws IOException {
@@ -217,7 +218,7 @@ public final class ObjectEncoder {
     inner.packArrayHeader(2);
     writeString(inner, kind);
     inner.packLong(addBuffer(ByteBuffer.wrap(stream), null));
-    writeExt(p, EXT_ARROW, inner);
+    writeExt(p, FormatConstants.EXT_ARROW, inner);
   }
 
   private void writeObjectRef(MessageBufferPacker p, ObjectRef<?> ref) throws IOException {
@@ -234,9 +235,9 @@ public final class ObjectEncoder {
     byte[] worker = owner.workerId();
     inner.packBinaryHeader(worker.length);
     inner.writePayload(worker);
-    writeExt(p, EXT_OBJECT_REF, inner);
+    writeExt(p, FormatConstants.EXT_OBJECT_REF, inner);
     refs.add(ref);
-    flags |= EncodedObject.HAS_OBJECT_REFS;
+    flags |= FormatConstants.FLAG_HAS_OBJECT_REFS;
   }
 
   private void writeError(MessageBufferPacker p, ErrorInfo e, int depth) throws IOException {
@@ -258,6 +259,6 @@ public final class ObjectEncoder {
       inner.packBinaryHeader(pickle.length);
       inner.writePayload(pickle);
     }
-    writeExt(p, EXT_ERROR, inner);
+    writeExt(p, FormatConstants.EXT_ERROR, inner);
   }
 }

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import grpc
 import pytest
+from plait_fixtures import ROOT
 
 from plait._protocol import common_pb2, gcs_pb2, gcs_pb2_grpc
 
-PYTHON_DIR = Path(__file__).resolve().parent.parent
+PYTHON_DIR = ROOT / "python"
 START_TIMEOUT_S = 20.0
 
 

@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from plait_fixtures import build_cpp_example
+from plait_fixtures import ROOT, build_cpp_example
 
 from plait._core.language import LanguageError
 from plait._format import deserialize, serialize
 from plait._format.object_ref import ObjectRef, OwnerAddress
 from plait._protocol import common_pb2
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = ROOT
 BUILD_SCRIPT = REPO / "examples" / "cpp" / "build.sh"
 LIBRARY = "libplait_example.so"
 

@@ -4,32 +4,25 @@ LanguageError. The JVM starts once per test process (JPype cannot restart it).""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from plait_fixtures import ROOT, build_java
 
 from plait._core.language import LanguageError
 from plait._format import deserialize, serialize
 from plait._protocol import common_pb2
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
 
 
 @pytest.fixture(scope="module")
 def built() -> None:
     """The runtime jar and the examples jar (a no-op when they are up to date)."""
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "setup_java.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    build_java()
 
 
 @pytest.fixture()

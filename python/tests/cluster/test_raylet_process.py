@@ -16,23 +16,14 @@ from typing import Any, TypeVar
 
 import grpc
 import pytest
+from plait_fixtures import ROOT
 
 from plait._protocol import common_pb2, gcs_pb2, gcs_pb2_grpc, raylet_pb2, raylet_pb2_grpc
 from plait._services.raylet.worker_pool import PoolConfig, WorkerPool, WorkerStartError
 
-ROOT = Path(__file__).resolve().parents[2]
 PYTHONPATH = str(ROOT / "python")
 START_TIMEOUT_S = 15.0
 T = TypeVar("T")
-
-pytestmark = pytest.mark.skipif(
-    not (ROOT / "python" / "plait" / "_gcs" / "__main__.py").exists(),
-    reason="needs the GCS process (plait._services.gcs)",
-)
-needs_worker = pytest.mark.skipif(
-    not (ROOT / "python" / "plait" / "_worker_main.py").exists(),
-    reason="needs the worker process (plait._worker_main)",
-)
 
 
 def _env() -> dict[str, str]:
@@ -245,7 +236,6 @@ def test_second_raylet_joins_and_gets_the_requests_node_1_cannot_run(
     assert reply.spillback and reply.spillback_node_id == raylet2.node_id
 
 
-@needs_worker
 def test_cpu_lease_is_granted_once_a_worker_registers_and_returned(raylet1: Raylet) -> None:
     reply = raylet1.stub.RequestWorkerLease(lease_request({"CPU": 1}), timeout=START_TIMEOUT_S)
     assert reply.granted, reply.error
@@ -277,7 +267,6 @@ def test_cpu_lease_is_granted_once_a_worker_registers_and_returned(raylet1: Rayl
     assert not again_killed.killed
 
 
-@needs_worker
 def test_driver_exit_stops_its_jobs_workers_and_finishes_the_job(gcs: Gcs, raylet1: Raylet) -> None:
     job_id = gcs.stub.RegisterJob(
         gcs_pb2.RegisterJobRequest(job=common_pb2.JobInfo(namespace="t")), timeout=5

@@ -18,6 +18,7 @@ import msgpack
 import numpy as np
 import pyarrow as pa
 import pytest
+from plait_fixtures import ROOT
 
 import plait._format as codec
 from plait._format import (
@@ -25,26 +26,23 @@ from plait._format import (
     DeserializationError,
     ErrorInfo,
     SerializationError,
-    _decoder,
     deserialize,
     deserialize_with_refs,
     serialize,
-    set_actor_handle_factory,
 )
 from plait._format._constants import ALIGNMENT, HEADER, HEADER_SIZE
 from plait._format._neutral import from_neutral, to_neutral
-from plait._format.object_ref import ObjectRef, OwnerAddress
+from plait._format.object_ref import ObjectRef, OwnerAddress, bind_runtime, bound_runtime
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((ROOT / "conformance-tests" / "golden" / "values.json").read_text())
 CASES = {c["name"]: c for c in GOLDEN["cases"]}
 OWNER = OwnerAddress("node-1", "127.0.0.1", 7001, b"\x07" * 16)
 
 
 @pytest.fixture(autouse=True)
-def no_actor_handle_factory(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The runtime installs its ActorHandle factory on import; these tests see raw state.
-    monkeypatch.setattr(_decoder, "_actor_handle_factory", None)
+def no_runtime_bound() -> None:
+    # No core worker runs here, so refs are plain data and handles decode to their state.
+    assert bound_runtime() is None
 
 
 def ref(i: int, owner: OwnerAddress = OWNER) -> ObjectRef:
@@ -115,9 +113,7 @@ def test_public_api_is_pinned() -> None:
         "SerializedObject",
         "deserialize",
         "deserialize_with_refs",
-        "reduce_object_ref",
         "serialize",
-        "set_actor_handle_factory",
     ]
 
 
@@ -413,9 +409,31 @@ def test_actor_handle_without_factory_decodes_to_state() -> None:
     assert serialize(out[0]).to_bytes() == serialize(FakeHandle(b"a1")).to_bytes()
 
 
-def test_actor_handle_factory_rebuilds_handles() -> None:
-    set_actor_handle_factory(lambda state: FakeHandle(state["actor_id"]))
-    out = roundtrip({"h": FakeHandle(b"a2")})
+class HandleRuntime:
+    """The part of a core worker the decoder asks for a live actor handle."""
+
+    def ref_created(self, ref: ObjectRef) -> None:
+        pass
+
+    def ref_collected(self, ref: ObjectRef) -> None:
+        pass
+
+    def get_async(self, ref: ObjectRef) -> Any:
+        raise AssertionError("not awaited here")
+
+    def get_future(self, ref: ObjectRef) -> Any:
+        raise AssertionError("not awaited here")
+
+    def actor_handle(self, state: dict[Any, Any]) -> object:
+        return FakeHandle(state["actor_id"])
+
+
+def test_bound_runtime_rebuilds_actor_handles() -> None:
+    bind_runtime(HandleRuntime())
+    try:
+        out = roundtrip({"h": FakeHandle(b"a2")})
+    finally:
+        bind_runtime(None)
     assert isinstance(out["h"], FakeHandle) and out["h"].actor_id == b"a2"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import plait
-from plait import _api
+from plait import _init
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +19,7 @@ def not_initialized() -> None:
 
 def test_auto_without_a_running_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cluster_file = tmp_path / "cluster.json"
-    monkeypatch.setattr(_api, "CLUSTER_FILE", cluster_file)
+    monkeypatch.setattr(_init, "CLUSTER_FILE", cluster_file)
     with pytest.raises(ConnectionError, match="no running plait cluster was found"):
         plait.init(address="auto")
     assert not plait.is_initialized()

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+from plait_fixtures import ROOT
 
 from plait._conformance.cases import (
     Case,
@@ -22,7 +23,7 @@ from plait._conformance.cases import (
 from plait._conformance.expect import Verdict, golden_verdict, verdict
 from plait._conformance.runner import _classify, load_known_failures
 
-SUITE = Path(__file__).resolve().parents[2] / "conformance-tests"
+SUITE = ROOT / "conformance-tests"
 CAPS = {
     "language": "java",
     "error_type": "java.lang.IllegalStateException",
@@ -204,3 +205,20 @@ def test_known_failures_expire(tmp_path: Path) -> None:
     (tmp_path / "java.txt").write_text("errors/x python->java\n")
     with pytest.raises(CaseError, match="java.txt:1: expected"):
         load_known_failures(tmp_path)
+
+
+def test_chunked_array_verdicts() -> None:
+    """A chunked array matches on its type and each chunk's values, chunk by chunk."""
+    from plait._conformance.expect import same_desc
+
+    def chunked(*chunks: list[int]) -> dict[str, object]:
+        return {
+            "type": "arrow",
+            "kind": "chunked_array",
+            "arrow_type": "int64",
+            "chunks": list(chunks),
+        }
+
+    assert same_desc(chunked([1, 2], [3]), chunked([1, 2], [3])) == ""
+    assert "chunked array differs" in same_desc(chunked([1, 2], [3]), chunked([1, 2, 3]))
+    assert "chunked array differs" in same_desc(chunked([1, 2], [3]), chunked([1, 2], [4]))

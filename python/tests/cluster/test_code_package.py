@@ -51,19 +51,11 @@ def test_missing_code_search_path_entry_is_rejected(tmp_path: Path) -> None:
 
 def test_jars_libraries_and_modules_reach_another_node(tmp_path: Path) -> None:
     """C++ libraries, jars and Python modules run on a node that never had the files."""
-    import subprocess
-
-    from plait_fixtures import ROOT, build_cpp_example
+    from plait_fixtures import ROOT, build_cpp_example, build_java
 
     from plait._services.node import start_head, start_worker_node
 
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "setup_java.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    build_java()
     code = tmp_path / "code"
     code.mkdir()
     library = shutil.copy(build_cpp_example(), code / "libplait_example.so")

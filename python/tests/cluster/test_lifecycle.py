@@ -9,13 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from plait_fixtures import process_gone
-
-ROOT = Path(__file__).resolve().parents[2]
+from plait_fixtures import ROOT, process_gone
 
 SCRIPT = """
 import os, sys, plait
-from plait import _api
+from plait import _init
 if sys.argv[1] != "auto":
     plait.init(num_cpus=1)
 # "auto": no init(); the first .remote() starts the local cluster, as in Ray
@@ -23,7 +21,7 @@ if sys.argv[1] != "auto":
 def pid():
     return os.getpid()
 worker = plait.get(pid.remote())
-print("PIDS", *[p.pid for p in _api._head.procs], worker, flush=True)
+print("PIDS", *[p.pid for p in _init._head.procs], worker, flush=True)
 if sys.argv[1] == "shutdown":
     plait.shutdown()
 elif sys.argv[1] == "kill":

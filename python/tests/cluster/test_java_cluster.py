@@ -12,24 +12,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from plait_fixtures import wait_for
+from plait_fixtures import ROOT, build_java, wait_for
 
 import plait
 from plait import exceptions as exc
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_JAR = ROOT / "build" / "java-examples" / "plait-examples.jar"
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "setup_java.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    build_java()
     if plait.is_initialized():
         plait.shutdown()
     plait.init(num_cpus=2, namespace="java-test", code_search_path=[str(EXAMPLES_JAR)])
