@@ -1,4 +1,5 @@
-"""The driver-facing functions of the public API: init/shutdown, get/put/wait, actors."""
+"""The driver-facing functions of the public API: remote, get/put/wait, actors, the
+cluster's nodes and resources (init/shutdown are in _init.py)."""
 
 from __future__ import annotations
 
