@@ -46,7 +46,7 @@ from plait._core.task_state import (
 from plait._core.task_submitter import (
     fits_no_node,
     lease_request_message,
-    run_lease_instruction,
+    run_shared_instruction,
 )
 from plait._protocol import common_pb2, gcs_pb2, worker_pb2
 
@@ -114,18 +114,7 @@ class ActorTaskSubmitter:
     async def _call(
         self, i: ReturnLease | WithdrawLeaseRequest | CancelOnWorker | DropBorrower
     ) -> None:
-        if isinstance(i, CancelOnWorker):
-            try:
-                await self.cw.worker_stub(i.worker).CancelTask(
-                    worker_pb2.CancelTaskRequest(
-                        task_id=i.task_id, force=i.force, recursive=i.recursive
-                    ),
-                    timeout=10,
-                )
-            except grpc.RpcError:
-                pass  # the actor is gone: the call fails with ActorDiedError anyway
-            return
-        await run_lease_instruction(self.cw, i)
+        await run_shared_instruction(self.cw, i)
 
     # -- creation -----------------------------------------------------------------------
     async def _resolve_deps(self, task: PendingTask) -> None:

@@ -69,12 +69,24 @@ async def fits_no_node(cw: CoreWorker, resources: dict[str, float]) -> bool:
     )
 
 
-async def run_lease_instruction(
-    cw: CoreWorker, i: ReturnLease | WithdrawLeaseRequest | DropBorrower
+async def run_shared_instruction(
+    cw: CoreWorker, i: ReturnLease | WithdrawLeaseRequest | CancelOnWorker | DropBorrower
 ) -> None:
-    """The lease instructions both submitters share."""
+    """The instructions both submitters carry out the same way: lease bookkeeping with a
+    raylet, a cancel sent to a worker, a dead borrower dropped."""
     if isinstance(i, DropBorrower):
         cw.apply(cw.ref_counter.drop_borrower(i.worker_id))
+        return
+    if isinstance(i, CancelOnWorker):
+        try:
+            await cw.worker_stub(i.worker).CancelTask(
+                worker_pb2.CancelTaskRequest(
+                    task_id=i.task_id, force=i.force, recursive=i.recursive
+                ),
+                timeout=10,
+            )
+        except grpc.RpcError:
+            pass  # the worker is gone: the task fails (or an actor call with ActorDiedError)
         return
     stub = cw.channels.raylet(i.raylet)
     try:
@@ -167,18 +179,7 @@ class NormalTaskSubmitter:
     async def _call(
         self, i: ReturnLease | WithdrawLeaseRequest | CancelOnWorker | DropBorrower
     ) -> None:
-        if isinstance(i, CancelOnWorker):
-            try:
-                await self.cw.worker_stub(i.worker).CancelTask(
-                    worker_pb2.CancelTaskRequest(
-                        task_id=i.task_id, force=i.force, recursive=i.recursive
-                    ),
-                    timeout=10,
-                )
-            except grpc.RpcError:
-                pass
-            return
-        await run_lease_instruction(self.cw, i)
+        await run_shared_instruction(self.cw, i)
 
     # -- events from the outside world ------------------------------------------------
     async def _resolve_deps(self, task: PendingTask) -> None:

@@ -9,7 +9,7 @@ from plait._core.lease_state import DropBorrower
 from plait._core.reference_counter import Decision, FreeOwned, ReferenceCounter
 from plait._core.task_spec import PendingTask
 from plait._core.task_state import NormalTaskState, PushTask
-from plait._core.task_submitter import run_lease_instruction
+from plait._core.task_submitter import run_shared_instruction
 from plait._format.object_ref import OwnerAddress
 from plait._protocol import common_pb2, raylet_pb2
 
@@ -53,7 +53,7 @@ def test_dropping_an_unknown_borrower_changes_nothing() -> None:
 
 
 class _FakeCoreWorker:
-    """What run_lease_instruction touches for a DropBorrower: no sockets."""
+    """What run_shared_instruction touches for a DropBorrower: no sockets."""
 
     def __init__(self) -> None:
         self.ref_counter = ReferenceCounter(b"me")
@@ -83,5 +83,5 @@ def test_worker_death_in_a_push_drops_its_borrower_registrations() -> None:
     )  # type: ignore[union-attr]
     out = sm.push_failed(push.key, push.lease, task, "UNAVAILABLE", "worker died")
     (drop,) = [i for i in out if isinstance(i, DropBorrower)]
-    asyncio.run(run_lease_instruction(cw, drop))  # type: ignore[arg-type]
+    asyncio.run(run_shared_instruction(cw, drop))  # type: ignore[arg-type]
     assert cw.applied == [FreeOwned(b"arg")]
