@@ -23,10 +23,12 @@ check-protos: setup
 	$(PY) scripts/gen_protos.py --check
 
 # The object format's constants (proto/object_format.json) generated for Python, C++ and
-# Java, and the golden vectors built from them, are current.
+# Java, the golden vectors built from them, and the version copied from pyproject.toml
+# into the pom, the C++ header and the CMake package files, are current.
 check-format: setup
 	$(PY) scripts/gen_format.py --check
 	$(PY) scripts/gen_golden.py --check
+	$(PY) scripts/gen_version.py --check
 
 typecheck: setup
 	$(VENV)/bin/mypy

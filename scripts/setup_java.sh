@@ -87,8 +87,9 @@ fi
 
 say "building java/ (mvn package)"
 rm -rf java/target/lib  # copy-dependencies adds jars, never removes stale ones
-run_mvn package -DskipTests
-jar_path=$(ls java/target/plait-java-*.jar | head -n1)
+# Sources and javadoc jars are for publishing (`mvn verify`); the class path needs neither.
+run_mvn package -DskipTests -Dmaven.source.skip -Dmaven.javadoc.skip
+jar_path=$(ls java/target/plait-java-*.jar | grep -v -e '-sources.jar$' -e '-javadoc.jar$' | head -n1)
 
 say "building examples/java -> $EXAMPLES/plait-examples.jar"
 rm -rf "$EXAMPLES"

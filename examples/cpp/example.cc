@@ -180,4 +180,13 @@ int64_t flaky(std::string dir, int64_t hang, int64_t raise) {
 }
 PLAIT_REMOTE(flaky);
 
+// A kernel with a bug: it writes through a null pointer, so its worker dies of SIGSEGV.
+// The caller's WorkerCrashedError names the signal and shows this frame (the crash tests).
+[[gnu::noinline]] int64_t null_deref(int64_t value) {
+  volatile int64_t* p = nullptr;
+  *p = value;
+  return value;
+}
+PLAIT_REMOTE(null_deref);
+
 }  // namespace

@@ -42,9 +42,10 @@ from plait._cross_language import (
     java_function,
 )
 from plait._format.object_ref import ObjectRef
-from plait._init import JobConfig, init, is_initialized, shutdown
+from plait._init import init, is_initialized, shutdown
 from plait._remote_function import RemoteFunction
 from plait._runtime_context import RuntimeContext, get_runtime_context
+from plait.job_config import JobConfig
 
 __version__ = "0.1.0"
 

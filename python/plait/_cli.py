@@ -4,7 +4,7 @@ plait start --head [--port 6379] [--num-cpus N] [--num-gpus N] [--resources JSON
 plait start --address HOST:PORT [--num-cpus N] ...
 plait status [--address HOST:PORT]
 plait stop
-plait java -cp app.jar[:more.jar] com.example.Main [args...] [--address HOST:PORT]
+plait java [-cp CLASSPATH] [--address ADDR] [--namespace NS] MAIN_CLASS [ARGS ...]
 plait conformance [--filter SUBSTR] [--languages python,cpp,java] [--suite DIR]
 """
 
@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import plait
 from plait._protocol import gcs_pb2
 from plait._services.node import CLUSTER_FILE, PLAIT_TMP, start_head, start_worker_node
 from plait._transport.channels import sync_channel
@@ -177,17 +178,101 @@ def cmd_java(ns: argparse.Namespace) -> int:
     if missing:
         print(f"plait java: class path entries not found: {missing}", file=sys.stderr)
         return 2
-    if not ns.main:
-        print(
-            "plait java: name the main class, e.g. plait java -cp app.jar com.example.Main",
-            file=sys.stderr,
-        )
-        return 2
     plait.init(address=ns.address, namespace=ns.namespace, code_search_path=class_path)
     try:
         return run_main(ns.main, ns.args, class_path, current_core_worker().host_api())
     finally:
         plait.shutdown()
+
+
+# After the main class these reach the program: `plait java Main --help` is Main's help.
+_PROGRAM_OWNS = ("-h", "--help")
+
+
+def _add_java_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    sj = sub.add_parser(
+        "java",
+        help="run a Java main class as a plait driver",
+        description="Run MAIN_CLASS's main(String[]) as a plait driver, connected to the "
+        "cluster at --address or to a new local one. plait's options come before "
+        "MAIN_CLASS; everything after it is the program's arguments. A plait option "
+        "after MAIN_CLASS is an error; to pass one to the program, put '--' right after "
+        "MAIN_CLASS: plait java --address X Main -- --address Y.",
+        # An abbreviation (--addr) would be plait's option or the program's by luck.
+        allow_abbrev=False,
+    )
+    sj.add_argument(
+        "-cp",
+        "-classpath",
+        "--class-path",
+        dest="class_path",
+        metavar="CLASSPATH",
+        default="",
+        help="the job's code search path, separated by ':': jars and class directories "
+        "(the JVM's class path), directories of Python modules and of C++ libraries; "
+        "shipped to the workers",
+    )
+    sj.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="cluster to join: HOST:PORT, or 'auto' for the one 'plait start' started "
+        "(default: $PLAIT_ADDRESS or $RAY_ADDRESS, else a new local cluster)",
+    )
+    sj.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="the job's namespace, where Plait.getActor(name) looks (default: an anonymous one)",
+    )
+    sj.add_argument("main", metavar="MAIN_CLASS", help="the class whose main(String[]) to run")
+    sj.add_argument("args", metavar="ARGS", nargs="*", help="arguments for main")
+    sj.set_defaults(fn=cmd_java)
+    return sj
+
+
+def _split_at_main_class(
+    parser: argparse.ArgumentParser, argv: list[str]
+) -> tuple[list[str], str | None, list[str]]:
+    """(plait's options, the main class or None, what follows it): the main class is the
+    first word that is neither an option nor an option's value (or the word after '--')."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            main_class = argv[i + 1] if i + 1 < len(argv) else None
+            return argv[:i], main_class, argv[i + 2 :]
+        if not token.startswith("-") or token == "-":
+            return argv[:i], token, argv[i + 1 :]
+        action = parser._option_string_actions.get(token)
+        i += 2 if action is not None and action.nargs != 0 else 1
+    return argv, None, []
+
+
+def parse_java_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """`plait java`'s arguments: plait's options, the main class, then the program's
+    arguments untouched. A plait option among those is an error (it would reach the
+    program and leave plait at its default, e.g. start a new local cluster), unless '--'
+    right after the main class hands the rest to the program as is."""
+    plait_part, main_class, rest = _split_at_main_class(parser, argv)
+    # argparse checks plait's part: unknown options, missing values, no main class, -h.
+    ns = parser.parse_args([*plait_part, *([main_class] if main_class is not None else [])])
+    if rest[:1] == ["--"]:
+        ns.args = rest[1:]
+        return ns
+    for token in rest:
+        if token == "--":  # the program's own end of options: what follows is its business
+            break
+        name = token.split("=", 1)[0]
+        if name in parser._option_string_actions and name not in _PROGRAM_OWNS:
+            parser.error(
+                f"{name} is a plait java option but comes after the main class "
+                f"{main_class}, where it would be passed to the program. Put plait's "
+                f"options before the main class, or put '--' right after the main class "
+                f"to pass {name} to the program: plait java ... {main_class} -- {token} ..."
+            )
+    ns.args = rest
+    return ns
 
 
 def cmd_conformance(ns: argparse.Namespace) -> int:
@@ -203,10 +288,12 @@ def cmd_conformance(ns: argparse.Namespace) -> int:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """plait's parser and its java subcommand's."""
     p = argparse.ArgumentParser(
         prog="plait", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    p.add_argument("--version", action="version", version=f"plait {plait.__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("start", help="start a head node or join a cluster")
     s.add_argument("--head", action="store_true")
@@ -221,20 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("stop", help="stop the plait processes started by 'plait start'")
     st.add_argument("--timeout", type=float, default=10.0)
     st.set_defaults(fn=cmd_stop)
-    sj = sub.add_parser("java", help="run a Java main class as a plait driver")
-    sj.add_argument(
-        "-cp",
-        "-classpath",
-        "--class-path",
-        dest="class_path",
-        default="",
-        help="jars and directories, separated by ':' (shipped to the workers)",
-    )
-    sj.add_argument("--address", help="cluster to join (default: start a local one)")
-    sj.add_argument("--namespace")
-    sj.add_argument("main", nargs="?", help="the class whose main(String[]) to run")
-    sj.add_argument("args", nargs=argparse.REMAINDER, help="arguments for main")
-    sj.set_defaults(fn=cmd_java)
+    java = _add_java_parser(sub)
     sc = sub.add_parser("conformance", help="run the cross-language conformance suite")
     sc.add_argument("--filter", help="only cases whose id (group/name) contains this")
     sc.add_argument(
@@ -251,7 +325,17 @@ def main(argv: list[str] | None = None) -> int:
     ss = sub.add_parser("status", help="show nodes and resources")
     ss.add_argument("--address")
     ss.set_defaults(fn=cmd_status)
-    ns = p.parse_args(argv)
+    return p, java
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    p, java = build_parsers()
+    if args[:1] == ["java"]:
+        # plait's options end at the main class: the program's own go through unparsed.
+        ns = parse_java_args(java, args[1:])
+    else:
+        ns = p.parse_args(args)
     rc: int = ns.fn(ns)
     return rc
 

@@ -99,8 +99,16 @@ def cpp_actor_class(name: str) -> CrossLanguageActorClass:
     )
 
 
+def _require_java() -> None:
+    """Fails now, saying `pip install 'plait[java]'`, when JPype1 (the Java workers' JVM
+    host) is missing, rather than in a Java worker that cannot start."""
+    # Importing the package raises that error (plait/_java/__init__.py).
+    import plait._java  # noqa: PLC0415, F401
+
+
 def java_function(class_name: str, method: str) -> CrossLanguageFunction:
     """A public static method of any class on the job's classpath (the JDK's included)."""
+    _require_java()
     _check_name(class_name, "the Java class name")
     _check_name(method, "the Java method name")
     return CrossLanguageFunction(
@@ -114,6 +122,7 @@ def java_function(class_name: str, method: str) -> CrossLanguageFunction:
 
 def java_actor_class(class_name: str) -> CrossLanguageActorClass:
     """Any public class on the job's classpath, constructed with matching arguments."""
+    _require_java()
     _check_name(class_name, "the Java class name")
     return CrossLanguageActorClass(
         common_pb2.FunctionDescriptor(

@@ -13,7 +13,6 @@ import os
 import sys
 import threading
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from plait._core.code_package import upload
@@ -28,6 +27,7 @@ from plait._protocol import common_pb2, gcs_pb2
 from plait._services.node import CLUSTER_FILE, NodeProcesses, start_head
 from plait._transport.channels import parse_address, sync_channel
 from plait._transport.clients import GcsSyncClient
+from plait.job_config import JobConfig
 
 log = logging.getLogger("plait")
 
@@ -76,12 +76,21 @@ def _pick_raylet(gcs_address: str) -> common_pb2.NodeInfo:
     return chosen
 
 
-@dataclass
-class JobConfig:
-    """Per-job settings (Ray's JobConfig): code_search_path lists directories and files
-    (Python modules, jars, C++ libraries) that the job's workers load code from."""
-
-    code_search_path: list[str] = field(default_factory=list)
+def _job_namespace(namespace: str | None, job_config: JobConfig | None) -> str | None:
+    """The namespace init() gives the job: namespace=, else the JobConfig's."""
+    if job_config is None:
+        return namespace
+    if not isinstance(job_config, JobConfig):
+        raise TypeError(
+            f"job_config must be a plait.job_config.JobConfig, got {type(job_config).__name__}"
+        )
+    from_config = job_config.ray_namespace
+    if namespace is not None and from_config is not None and namespace != from_config:
+        raise ValueError(
+            f"init(namespace={namespace!r}) and job_config's ray_namespace="
+            f"{from_config!r} disagree; give the namespace once"
+        )
+    return namespace if namespace is not None else from_config
 
 
 def init(
@@ -104,6 +113,7 @@ def init(
     otherwise); an unknown one is a ValueError naming the closest valid keyword."""
     global _head, _address_info
     validate(unsupported, "init")
+    namespace = _job_namespace(namespace, job_config)
     if logging_level is not None:
         logging.getLogger("plait").setLevel(logging_level)
     with _lock:

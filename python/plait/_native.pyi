@@ -20,6 +20,12 @@ def copy_buffer(
 def version() -> str:
     """The plait version this extension was built for."""
 
+def install_crash_handler(crash_file: str) -> None:
+    """Report fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) with the native
+    stack on stderr and in `crash_file` ("": stderr only), then die of the signal (or pass
+    it to the handler installed before). Once per process; a later call only changes the
+    file. Raises ValueError on an unusable path."""
+
 # -- C++ workers (cpp/plait/native/cpp_runtime.h, host_bridge.h) ---------------------------
 
 CPP_ABI_VERSION: int
@@ -32,6 +38,7 @@ class CppCallError(RuntimeError):
     type_name: str
     message: str
     stack: str
+    cause: bytes | None  # the encoded Error the C++ code let propagate (its cause)
 
 class CppRuntime:
     """Loads C++ libraries built with the plait SDK and calls what they registered.

@@ -33,7 +33,7 @@ extern "C" {
 
 /* Bumped on any incompatible change to the structs below; the host refuses a library
  * whose table carries another version. */
-#define PLAIT_ABI_VERSION 1
+#define PLAIT_ABI_VERSION 2 /* 2: plait_call_t.set_error_cause */
 
 #define PLAIT_OK 0
 #define PLAIT_ERROR 1
@@ -80,6 +80,11 @@ typedef struct plait_call_t {
    * type_name is the C++ exception type ("std::invalid_argument") or an SDK error type
    * ("plait::TypeError" for a wrong argument, "plait::NotFound" ...). */
   void (*set_error)(void* ctx, const char* type_name, const char* message, const char* stack);
+  /* With set_error, when the call failed because user code let the failure of a call it
+   * made propagate (a plait::Exception from Get): that failure, an encoded Error value
+   * (object format ext 5), becomes the cause of the call's error, so an error keeps its
+   * origin across languages. The host copies the bytes. May be NULL (the SDK then skips it). */
+  void (*set_error_cause)(void* ctx, const uint8_t* error, size_t size);
 } plait_call_t;
 
 typedef struct plait_function_entry_t {

@@ -18,6 +18,7 @@
 #include "plait/codec/value.h"
 #include "plait/convert.h"
 #include "plait/registry.h"
+#include "plait/version.h"
 #include "plait/tensor.h"
 
 // Arrow parameters and results, when the library is built against Arrow C++ (the helper

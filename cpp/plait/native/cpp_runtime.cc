@@ -32,11 +32,17 @@ void SetError(void* ctx, const char* type_name, const char* message, const char*
   call->error->stack = stack ? stack : "";
 }
 
+void SetErrorCause(void* ctx, const std::uint8_t* error, std::size_t size) {
+  auto* call = static_cast<CallContext*>(ctx);
+  call->error->cause.assign(reinterpret_cast<const char*>(error), error ? size : 0);
+}
+
 Status Failed(CallError* error, const char* type_name, std::string message,
               Status (*make)(std::string)) {
   error->type_name = type_name;
   error->message = message;
   error->stack.clear();
+  error->cause.clear();
   return make(std::move(message));
 }
 
@@ -65,6 +71,7 @@ Status Run(const std::string& name, const CallInput& input, ReturnSink* sink, Ca
   call.ctx = &ctx;
   call.alloc_return = &AllocReturn;
   call.set_error = &SetError;
+  call.set_error_cause = &SetErrorCause;
   const int rc = invoke(&call);
   if (rc != PLAIT_OK || ctx.failed) {
     if (!ctx.failed) {

@@ -32,6 +32,8 @@ struct CallError {
   std::string type_name;
   std::string message;
   std::string stack;
+  // The encoded Error (ext 5) that caused it (plait_call_t.set_error_cause); empty if none.
+  std::string cause;
 };
 
 struct CallInput {

@@ -10,6 +10,7 @@
 
 #include "plait/native/buffer_ops.h"
 #include "plait/native/cpp_runtime.h"
+#include "plait/native/crash_handler.h"
 #include "plait/native/host_bridge.h"
 
 #ifndef PLAIT_VERSION
@@ -83,6 +84,8 @@ py::object& CppCallErrorType() {
   exc.attr("type_name") = error.type_name;
   exc.attr("message") = error.message;
   exc.attr("stack") = error.stack;
+  // The encoded Error the C++ code let propagate (plait._cpp makes it the cause), or None.
+  exc.attr("cause") = error.cause.empty() ? py::none() : py::object(py::bytes(error.cause));
   PyErr_SetObject(CppCallErrorType().ptr(), exc.ptr());
   throw py::error_already_set();
 }
@@ -221,6 +224,17 @@ PYBIND11_MODULE(_native, m) {
         "Raises ValueError on a size mismatch, a read-only `dst` or a strided buffer.");
   m.def("version", []() { return std::string(PLAIT_VERSION); },
         "The plait version this extension was built for.");
+  m.def(
+      "install_crash_handler",
+      [](const std::string& crash_file) {
+        auto st = plait::native::InstallCrashHandler(crash_file);
+        if (!st.ok()) throw py::value_error(st.message());
+      },
+      py::arg("crash_file"),
+      "Report fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) with the native\n"
+      "stack on stderr and in `crash_file` (\"\": stderr only), then die of the signal\n"
+      "(or pass it to the handler installed before). Once per process; a later call only\n"
+      "changes the file. Raises ValueError on an unusable path.");
 
   using plait::native::PyCppRuntime;
   plait::native::CppCallErrorType() = py::reinterpret_steal<py::object>(

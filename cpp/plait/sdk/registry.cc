@@ -52,8 +52,17 @@ std::string Demangle(const char* mangled) {
 }
 
 int Fail(const plait_call_t* call, const std::string& type_name, const std::string& message,
-         const std::string& stack) {
+         const std::string& stack, const ErrorInfo* cause = nullptr) {
   call->set_error(call->ctx, type_name.c_str(), message.c_str(), stack.c_str());
+  if (cause != nullptr && call->set_error_cause != nullptr) {
+    // The remote failure this call let propagate stays its cause, so the caller sees
+    // where the error began (docs/cross-language.md, "Errors").
+    auto encoded = Encode(Value(*cause));
+    if (encoded.ok()) {
+      std::vector<std::uint8_t> bytes = encoded->ToBytes();
+      call->set_error_cause(call->ctx, bytes.data(), bytes.size());
+    }
+  }
   return PLAIT_ERROR;
 }
 
@@ -160,10 +169,20 @@ int RunCall(const plait_call_t* call, const std::string& name, Body&& body) {
       if (!decoded.ok()) return Fail(call, decoded.TypeName(), decoded.message(), stack);
       result = body(args.values);
     }
-    if (!result.ok()) return Fail(call, result.status().TypeName(), result.status().message(), stack);
+    if (!result.ok()) {
+      return Fail(call, result.status().TypeName(), result.status().message(), stack,
+                  result.status().error_info().get());
+    }
     Status written = WriteReturns(call, name, std::move(*result));
     if (!written.ok()) return Fail(call, written.TypeName(), written.message(), stack);
     return PLAIT_OK;
+  } catch (const Exception& e) {
+    // A failed call's error (plait::Get of a failed task) let propagate is this error's
+    // cause; the SDK's own failures (ThrowIfError of a local Status: language "cpp", no
+    // stack, no cause) have nothing behind them.
+    const ErrorInfo& error = e.error();
+    const bool local = error.language == "cpp" && error.stack.empty() && error.cause == nullptr;
+    return Fail(call, Demangle(typeid(e).name()), e.what(), stack, local ? nullptr : &error);
   } catch (const std::exception& e) {
     return Fail(call, Demangle(typeid(e).name()), e.what(), stack);
   } catch (...) {

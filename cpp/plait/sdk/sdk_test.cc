@@ -114,6 +114,17 @@ PLAIT_REMOTE_AS("sdk_test.checked", Checked);
 Status Validate(std::string s) { return s.empty() ? Status::Invalid("empty") : Status::OK(); }
 PLAIT_REMOTE_AS("sdk_test.validate", Validate);
 
+// Gets a failed object (by id) and lets the failure propagate: as a plait::Exception, or
+// as the failed Result.
+std::int64_t Relay(std::string id) {
+  return Get(ObjectRef<std::int64_t>(ObjectRefData{id, {"node", "127.0.0.1", 1, "w"}}));
+}
+PLAIT_REMOTE_AS("sdk_test.relay", Relay);
+Result<std::int64_t> RelayResult(std::string id) {
+  return TryGet(ObjectRef<std::int64_t>(ObjectRefData{id, {"node", "127.0.0.1", 1, "w"}}));
+}
+PLAIT_REMOTE_AS("sdk_test.relay_result", RelayResult);
+
 Tensor kept;  // a view kept past the call
 void Keep(Tensor t) { kept = std::move(t); }
 PLAIT_REMOTE_AS("sdk_test.keep", Keep);
@@ -214,6 +225,7 @@ plait_host_api_t MakeHostTable(FakeHost* host) {
 struct Results {
   std::vector<std::vector<std::uint8_t>> outputs;
   std::string type_name, message;
+  std::vector<std::uint8_t> cause;  // set_error_cause's encoded Error
   static std::uint8_t* Alloc(void* ctx, std::size_t index, std::size_t size) {
     auto* r = static_cast<Results*>(ctx);
     r->outputs.resize(index + 1);
@@ -224,6 +236,9 @@ struct Results {
     auto* r = static_cast<Results*>(ctx);
     r->type_name = type_name;
     r->message = message;
+  }
+  static void SetErrorCause(void* ctx, const std::uint8_t* error, std::size_t size) {
+    static_cast<Results*>(ctx)->cause.assign(error, error + size);
   }
   Value Out(std::size_t i) const {
     return *Decode(BufferView{outputs[i].data(), outputs[i].size(), nullptr});
@@ -244,8 +259,9 @@ class SdkAbiTest : public ::testing::Test {
     for (const auto& a : args) encoded.push_back(Encode(a)->ToBytes());
     std::vector<plait_arg_t> raw;
     for (auto& e : encoded) raw.push_back({e.data(), e.size(), &encoded});
+    results.cause.clear();
     plait_call_t call{raw.data(), raw.size(), nullptr, 0, num_returns, &results,
-                      &Results::Alloc, &Results::SetError};
+                      &Results::Alloc, &Results::SetError, &Results::SetErrorCause};
     for (std::size_t i = 0; i < module->num_functions; ++i) {
       if (std::string(module->functions[i].name) == name) {
         return module->functions[i].invoke(module->functions[i].data, &call);
@@ -367,6 +383,65 @@ TEST_F(SdkAbiTest, RemoteErrorsKeepTheirTypeLanguageAndStack) {
   ASSERT_NE(missing.status().error_info(), nullptr);
   EXPECT_EQ(missing.status().error_info()->type_name, "builtins.KeyError");
   EXPECT_EQ(missing.status().error_info()->language, "python");
+}
+
+// An error that crossed languages: a Python ValueError that a Java task let propagate.
+ErrorInfo ChainedError() {
+  auto origin = std::make_shared<const ErrorInfo>(ErrorInfo{
+      "builtins.ValueError", "bad input", "python", "Traceback ...", nullptr,
+      std::vector<std::uint8_t>{0x80, 5, 'x', '.'}});
+  return ErrorInfo{"io.plait.CrossLanguageException", "builtins.ValueError (python): bad input",
+                   "java", "\tat a.B.c(B.java:1)", origin, std::nullopt};
+}
+
+TEST_F(SdkAbiTest, AChainedErrorKeepsItsCauseInErrorInfo) {
+  const ErrorInfo chained = ChainedError();
+  const std::vector<std::uint8_t> bytes = Encode(Value(chained))->ToBytes();
+  auto decoded = Decode(BufferView{bytes.data(), bytes.size(), nullptr});
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, Value(chained));
+
+  auto got = TryGet(Put(chained).As<std::int64_t>());
+  ASSERT_FALSE(got.ok());
+  const auto& info = got.status().error_info();
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->type_name, "io.plait.CrossLanguageException");
+  EXPECT_EQ(info->language, "java");
+  ASSERT_NE(info->cause, nullptr);
+  EXPECT_EQ(info->cause->type_name, "builtins.ValueError");
+  EXPECT_EQ(info->cause->language, "python");
+  EXPECT_EQ(info->cause->message, "bad input");
+  EXPECT_TRUE(info->cause->python_pickle.has_value());  // kept for a Python reader
+  EXPECT_EQ(info->cause->cause, nullptr);
+  try {
+    Get(Put(chained).As<std::int64_t>());
+    ADD_FAILURE() << "Get of a failed object did not throw";
+  } catch (const Exception& e) {
+    EXPECT_EQ(e.error(), chained);
+    ASSERT_NE(e.error().cause, nullptr);
+    EXPECT_EQ(*e.error().cause, *chained.cause);
+  }
+}
+
+TEST_F(SdkAbiTest, AFailureLetPropagateBecomesTheCallsErrorCause) {
+  const ErrorInfo chained = ChainedError();
+  const std::string id = Put(chained).data().object_id;
+  for (const char* fn : {"sdk_test.relay", "sdk_test.relay_result"}) {
+    EXPECT_EQ(Call(fn, {Value(id)}), PLAIT_ERROR) << fn;
+    EXPECT_NE(results.message.find("bad input"), std::string::npos) << results.message;
+    ASSERT_FALSE(results.cause.empty()) << fn;
+    auto cause = Decode(BufferView{results.cause.data(), results.cause.size(), nullptr});
+    ASSERT_TRUE(cause.ok()) << cause.status().ToString();
+    EXPECT_EQ(*cause, Value(chained)) << fn;  // the whole chain, pickle included
+  }
+  EXPECT_EQ(results.type_name, "plait::HostError");  // the Result's status
+  Call("sdk_test.relay", {Value(id)});
+  EXPECT_EQ(results.type_name, "plait::Exception");
+  // Failures of the C++ code itself have no cause.
+  EXPECT_EQ(Call("sdk_test.throws", {Value(1)}), PLAIT_ERROR);
+  EXPECT_TRUE(results.cause.empty());
+  EXPECT_EQ(Call("sdk_test.checked", {Value(-1)}), PLAIT_ERROR);
+  EXPECT_TRUE(results.cause.empty());
 }
 
 TEST_F(SdkAbiTest, RunTimeArgumentsAndKeywordArgumentsReachTheHost) {

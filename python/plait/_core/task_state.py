@@ -61,6 +61,34 @@ def may_retry(spec: common_pb2.TaskSpec) -> bool:
     return spec.max_retries < 0 or spec.attempt < spec.max_retries
 
 
+def death_summary(code: str, details: str, cause: str) -> str:
+    """One line on why a task's worker died: the raylet's word (e.g. "worker process
+    killed by signal SIGSEGV (Segmentation fault) (pid 12)") or, without it, how the
+    push failed."""
+    first = cause.strip().splitlines()[0] if cause.strip() else ""
+    return first or f"its worker died ({code}: {details})"
+
+
+def crash_message(spec: common_pb2.TaskSpec, code: str, details: str, cause: str) -> str:
+    """WorkerCrashedError's message once no retry is left: the task, why its (last)
+    worker died, how many retries were made, and the last worker's crash report (its
+    native stack) when it wrote one."""
+    msg = f"The worker running task {spec.name!r} died unexpectedly: "
+    msg += death_summary(code, details, cause) + "."
+    if spec.attempt > 0:
+        times = "time" if spec.attempt == 1 else "times"
+        msg += (
+            f" It was retried {spec.attempt} {times} (max_retries={spec.max_retries}), "
+            "each time because its worker died; this was the last attempt."
+        )
+    elif spec.max_retries == 0:
+        msg += " No retry was allowed (max_retries=0)."
+    report = "\n".join(cause.strip().splitlines()[1:])
+    if report:
+        msg += f"\nNative stack of the last attempt (the worker's crash report):\n{report}"
+    return msg
+
+
 # -- instructions (shared with actor submission) ------------------------------------------
 @dataclass(slots=True, eq=False)
 class ResolveDeps:
@@ -302,11 +330,28 @@ class NormalTaskState:
             self._arm_idle(state, lease, out)
         return out
 
+    def worker_lost(self, state: KeyState, lease: Lease) -> list[TaskInstruction]:
+        """A push to the lease's worker failed: no task goes to it any more (the lease is
+        returned broken, which kills what is left of the worker). Its tasks fail over
+        with push_failed once the driver has asked its raylet why it died."""
+        out: list[TaskInstruction] = []
+        self._break_lease(state, lease, out, return_it=True)
+        return out
+
     def push_failed(
-        self, state: KeyState, lease: Lease, task: PendingTask, code: str, details: str
+        self,
+        state: KeyState,
+        lease: Lease,
+        task: PendingTask,
+        code: str,
+        details: str,
+        cause: str = "",
     ) -> list[TaskInstruction]:
         """The push failed: the lease's worker died (or is unreachable). The worker is
-        killed (lease returned with disconnect) and the task retried while it may be."""
+        killed (lease returned with disconnect) and the task retried while it may be.
+        `cause`: why the worker died, from its raylet (the exit or signal, then the crash
+        report's native stack), "" when unknown; each retry is logged with it, and the
+        final WorkerCrashedError carries it."""
         lease.in_flight.discard(task.spec.task_id)
         out: list[TaskInstruction] = []
         self._break_lease(state, lease, out, return_it=True)
@@ -317,20 +362,20 @@ class NormalTaskState:
         elif may_retry(spec):
             spec.attempt += 1
             task.pushed_to = None
-            log.info(
-                "worker running task %s died (%s); retrying (%d/%d)",
+            limit = str(spec.max_retries) if spec.max_retries >= 0 else "unlimited"
+            log.warning(
+                "task %s: %s; retrying (%d of %s)",
                 spec.name,
-                code,
+                death_summary(code, details, cause),
                 spec.attempt,
-                spec.max_retries,
+                limit,
             )
             state.queue.appendleft(task)
         else:
-            msg = f"The worker running task {spec.name!r} died unexpectedly ({code}: {details})"
-            if spec.max_retries > 0:
-                msg += f"; it was retried {spec.max_retries} time(s)"
             self.tasks.pop(spec.task_id, None)
-            out.append(FailTask(task, exc.WorkerCrashedError(msg + ".")))
+            out.append(
+                FailTask(task, exc.WorkerCrashedError(crash_message(spec, code, details, cause)))
+            )
         self._dispatch(state, out)
         return out
 

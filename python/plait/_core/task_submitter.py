@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 LEASE_IDLE_SECONDS = 0.2
 INFEASIBLE_WARNING_S = 5.0
+# How long the raylet may wait for a worker whose push failed to be reaped, to say why it
+# died (it is killed when its lease comes back broken, so this is rarely reached).
+WORKER_FAILURE_WAIT_S = 3.0
 
 
 async def fits_no_node(cw: CoreWorker, resources: dict[str, float]) -> bool:
@@ -205,8 +208,33 @@ class NormalTaskSubmitter:
         code, details = "UNKNOWN", str(err)
         if isinstance(err, grpc.RpcError) and hasattr(err, "code"):
             code, details = err.code().name, str(err.details())
-        out = self.state.push_failed(i.key, i.lease, i.task, code, details)
-        asyncio.ensure_future(self._run_in_order(out))
+        # The lease breaks now, so no other task is pushed to the dead worker while its
+        # raylet is asked why it died.
+        lost = self.state.worker_lost(i.key, i.lease)
+        asyncio.ensure_future(self._push_failed(i, code, details, lost))
+
+    async def _push_failed(
+        self, i: PushTask, code: str, details: str, lost: Sequence[TaskInstruction]
+    ) -> None:
+        await self._run_in_order(lost)
+        cause = await self._worker_failure(i.lease)
+        await self._run_in_order(
+            self.state.push_failed(i.key, i.lease, i.task, code, details, cause)
+        )
+
+    async def _worker_failure(self, lease: Lease) -> str:
+        """Why the lease's worker died, as its raylet saw it (exit, signal, crash report);
+        "" when the raylet cannot tell."""
+        try:
+            reply = await self.cw.channels.raylet(lease.raylet).GetWorkerFailure(
+                raylet_pb2.GetWorkerFailureRequest(
+                    worker_id=lease.worker.worker_id, timeout_s=WORKER_FAILURE_WAIT_S
+                ),
+                timeout=WORKER_FAILURE_WAIT_S + 2,
+            )
+        except grpc.RpcError:
+            return ""
+        return reply.cause if reply.found else ""
 
     async def _request_lease(self, i: RequestLease) -> None:
         state = i.for_

@@ -8,12 +8,14 @@ core worker keeps serving while user code runs.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import plait._native as _native
-from plait._core.language import Buffer, LanguageError
+from plait._core.language import Buffer, LanguageError, error_cause
+from plait._cpp import check_arrow_build
 from plait._protocol import common_pb2
 
 __all__ = ["CppExecutor", "find_libraries"]
@@ -22,6 +24,18 @@ _LANGUAGE = "cpp"
 # The loader's message for a shared library that is not a plait library (a dependency
 # shipped next to one): skipped when found by scanning a directory.
 _NOT_PLAIT = "exports no plait_module_init"
+# Where the raylet wants this worker's crash report (its worker pool sets it; the name is
+# CRASH_FILE_ENV in plait/_services/raylet/worker_pool.py).
+_CRASH_FILE_ENV = "PLAIT_CRASH_FILE"
+
+
+def install_crash_handlers() -> None:
+    """A crash in C++ code reports its signal and stacks before the process dies: the
+    native stack (stderr and the raylet's crash file), then the Python one (faulthandler,
+    stderr), which the native handler passes the signal on to."""
+    if not faulthandler.is_enabled():
+        faulthandler.enable()
+    _native.install_crash_handler(os.environ.get(_CRASH_FILE_ENV, ""))
 
 
 def _is_shared_library(path: Path) -> bool:
@@ -62,11 +76,14 @@ class CppExecutor:
         (plait._core.host_api.HostApi); it can also be set later with set_host.
         Raises ValueError when a library cannot be loaded or registers a name twice.
         """
+        install_crash_handlers()
         self._runtime = _native.CppRuntime(host)
         self._names: list[str] = []
         for path in libraries:
+            check_arrow_build(path)
             self._names.extend(self._runtime.load_library(os.fspath(path)))
         for path in optional_libraries:
+            check_arrow_build(path)
             try:
                 self._names.extend(self._runtime.load_library(os.fspath(path)))
             except ValueError as e:
@@ -141,4 +158,4 @@ def _symbol(function: common_pb2.FunctionDescriptor, what: str) -> str:
 
 
 def _language_error(e: _native.CppCallError) -> LanguageError:
-    return LanguageError(e.type_name, e.message, e.stack, _LANGUAGE)
+    return LanguageError(e.type_name, e.message, e.stack, _LANGUAGE, error_cause(e.cause))

@@ -119,7 +119,166 @@ def _dual_init(
 
 
 class CrossLanguageError(RayTaskError):
-    """An error raised by code in another language (Java, C++)."""
+    """An error raised by code in another language (Java, C++), or one that crossed
+    languages on its way here (a Python error that a Java task let propagate, ...).
+
+    One link of the chain per language hop: `type_name` (qualified, in its language),
+    `language`, `message` (the exception's own message), `remote_stack` (the stack as that
+    language printed it; may be empty), `cause` (the next link's exception, also
+    `__cause__`; None where the error began), `languages` (the languages crossed, where
+    the error began first, this link's last) and `origin_message` ("<type>: <message>" of
+    the error where it began). `str()` starts with the origin message and the languages:
+    ``ValueError: bad input (python, via java)``. When the error began as a Python
+    exception, `plait.get` raises an instance of that exception's class too.
+    """
+
+    def __init__(
+        self,
+        function_name: str = "",
+        traceback_str: str = "",
+        cause: BaseException | None = None,
+        type_name: str = "",
+        language: str = "",
+        *,
+        message: str = "",
+        languages: tuple[str, ...] = (),
+        origin_message: str = "",
+    ) -> None:
+        self.message = message
+        self.languages = tuple(languages) or (*_languages_of(cause), language)
+        self.origin_message = origin_message or _origin_message_of(cause, type_name, message)
+        super().__init__(function_name, traceback_str, cause, type_name, language)
+        if cause is not None:
+            self.__cause__ = cause
+
+    @property
+    def remote_stack(self) -> str:
+        """The stack trace as the remote language printed it (may be empty)."""
+        return self.traceback_str
+
+    def _message(self) -> str:
+        lines = [f"{self.origin_message} ({_crossed(self.languages)})"]
+        if self.function_name:
+            lines[0] += f" in task {self.function_name!r}"
+        stack = self.traceback_str.rstrip()
+        own = f"{self.type_name}: {self.message}" if self.message else self.type_name
+        if self.cause is not None and not stack.startswith(self.type_name):
+            lines.append(f"[{self.language}] {own}")
+        if stack:
+            lines.append(stack)
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (
+            _rebuild_cross_language_error,
+            (
+                type(self) is CrossLanguageError,
+                self.function_name,
+                self.traceback_str,
+                self.cause,
+                self.type_name,
+                self.language,
+                self.message,
+                self.languages,
+                self.origin_message,
+            ),
+        )
+
+    def as_instanceof_origin(self) -> CrossLanguageError:
+        """This error as an instance of the class of the Python exception it began as too
+        (so `except ValueError` catches a ValueError that crossed Java); itself when it
+        did not begin in Python."""
+        origin = _origin_of(self.cause)
+        if origin is None or not isinstance(origin, Exception):
+            return self
+        origin_cls = type(origin)
+        try:
+            cls = _dual_cross_classes.get(origin_cls)
+            if cls is None:
+                cls = type(
+                    f"CrossLanguageError({origin_cls.__name__})",
+                    (CrossLanguageError, origin_cls),
+                    {"__init__": _dual_cross_init},
+                )
+                cls.__module__ = "plait.exceptions"
+                _dual_cross_classes[origin_cls] = cls
+            err: CrossLanguageError = cls.__new__(cls)  # type: ignore[call-overload]
+        except TypeError:  # e.g. an origin class with an incompatible layout
+            return self
+        err.__dict__.update(self.__dict__)
+        err.args = origin.args
+        err.__cause__ = self.__cause__
+        return err
+
+
+_dual_cross_classes: dict[type, type] = {}
+
+
+def _dual_cross_init(self: CrossLanguageError, *args: Any, **kwargs: Any) -> None:
+    # The dual class's instances are filled in by as_instanceof_origin, never by the
+    # origin class's own __init__ (whose signature is unknown).
+    pass
+
+
+def _rebuild_cross_language_error(
+    plain: bool,
+    function_name: str,
+    traceback_str: str,
+    cause: BaseException | None,
+    type_name: str,
+    language: str,
+    message: str,
+    languages: tuple[str, ...],
+    origin_message: str,
+) -> CrossLanguageError:
+    err = CrossLanguageError(
+        function_name,
+        traceback_str,
+        cause,
+        type_name,
+        language,
+        message=message,
+        languages=languages,
+        origin_message=origin_message,
+    )
+    return err if plain else err.as_instanceof_origin()
+
+
+def _origin_of(link: BaseException | None) -> BaseException | None:
+    """The Python exception a chain began as, or None when it began in another language."""
+    while isinstance(link, CrossLanguageError):
+        link = link.cause
+    if isinstance(link, RayTaskError):
+        return None if isinstance(link.cause, RayTaskError) else link.cause
+    return link
+
+
+def _languages_of(link: BaseException | None) -> tuple[str, ...]:
+    if link is None:
+        return ()
+    if isinstance(link, CrossLanguageError):
+        return link.languages
+    if isinstance(link, RayTaskError):
+        return (link.language,)
+    return ("python",)
+
+
+def _origin_message_of(link: BaseException | None, type_name: str, message: str) -> str:
+    if isinstance(link, CrossLanguageError):
+        return link.origin_message
+    origin = _origin_of(link)
+    if origin is not None:
+        return f"{type(origin).__name__}: {origin}"
+    if isinstance(link, RayTaskError):
+        return link.type_name
+    return f"{type_name}: {message}" if message else type_name
+
+
+def _crossed(languages: tuple[str, ...]) -> str:
+    """("python", "java") -> "python, via java"."""
+    if len(languages) <= 1:
+        return "".join(languages)
+    return f"{languages[0]}, via {', '.join(languages[1:])}"
 
 
 class RayActorError(RayError):

@@ -17,7 +17,7 @@ from typing import Any
 
 import jpype  # type: ignore[import-untyped]
 
-from plait._core.language import Buffer, LanguageError
+from plait._core.language import Buffer, LanguageError, error_cause
 from plait._java import jvm
 from plait._java._interop import Keepalive, copied, direct_buffer, py_bytes
 from plait._protocol import common_pb2
@@ -121,7 +121,11 @@ class JavaExecutor:
             out = call(inline, views, list(kwarg_names) if kwarg_names else None, owner)
         except self._task_failure as e:
             raise LanguageError(
-                str(e.getTypeName()), str(e.getRemoteMessage()), str(e.getStackText()), LANGUAGE
+                str(e.getTypeName()),
+                str(e.getRemoteMessage()),
+                str(e.getStackText()),
+                LANGUAGE,
+                error_cause(_bytes_or_none(e.getCauseError())),
             ) from None
         except jpype.JException as e:  # outside the executor's own handling (e.g. OOM)
             message = e.getMessage()
@@ -136,6 +140,10 @@ class JavaExecutor:
         if isinstance(out, self._byte_array):  # the one result (TaskExecutor.pyResults)
             return [py_bytes(out)]
         return [py_bytes(out[i]) for i in range(len(out))]
+
+
+def _bytes_or_none(array: Any) -> bytes | None:
+    return None if array is None else py_bytes(array)
 
 
 def _java_descriptor(function: common_pb2.FunctionDescriptor) -> common_pb2.JavaFunction:

@@ -1,9 +1,10 @@
 """One JVM per process, started through JPype, with plait's Java runtime on its class path.
 
-The runtime is java/ built by Maven: java/target/plait-java-<version>.jar plus its
-dependencies in java/target/lib/ (scripts/setup_java.sh builds both). The environment
-variable PLAIT_JAVA_CLASSPATH (entries separated by os.pathsep) replaces that lookup, for an
-installed plait without the source tree.
+The runtime is java/ built by Maven: plait-java-<version>.jar plus its dependencies. An
+installed wheel carries them in plait/_java/lib/ (the build backend runs Maven,
+CMakeLists.txt); a source checkout (editable install) uses java/target/plait-java-*.jar and
+java/target/lib/ (scripts/setup_java.sh builds both). The environment variable
+PLAIT_JAVA_CLASSPATH (entries separated by os.pathsep) replaces that lookup.
 
 A JVM cannot be restarted or have its class path changed once started, so entries that
 arrive later (a second executor, a driver started after a worker-like test) are loaded by
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import jpype  # type: ignore[import-untyped]
 
+# The jars an installed wheel carries (plait/_java/lib).
+PACKAGED_LIB = Path(__file__).resolve().parent / "lib"
 # python/plait/_java/jvm.py -> the repository root (the editable install points here).
 _REPO = Path(__file__).resolve().parents[3]
 JAVA_DIR = _REPO / "java"
@@ -37,7 +40,16 @@ _class_path: list[str] = []
 
 
 class JavaRuntimeNotBuilt(RuntimeError):
-    """java/ has not been built (no plait-java jar)."""
+    """No plait-java jar: neither in the installed package nor in a built java/."""
+
+
+def _runtime_jar(directory: Path) -> Path | None:
+    jars = sorted(
+        p
+        for p in directory.glob("plait-java-*.jar")
+        if not p.name.endswith(("-sources.jar", "-javadoc.jar", "-tests.jar"))
+    )
+    return jars[-1] if jars else None
 
 
 def runtime_class_path() -> list[str]:
@@ -45,19 +57,25 @@ def runtime_class_path() -> list[str]:
     override = os.environ.get("PLAIT_JAVA_CLASSPATH")
     if override:
         return [p for p in override.split(os.pathsep) if p]
+    packaged = _runtime_jar(PACKAGED_LIB)
+    if packaged is not None:
+        others = sorted(str(p) for p in PACKAGED_LIB.glob("*.jar") if p != packaged)
+        return [str(packaged), *others]
     target = JAVA_DIR / "target"
-    jars = sorted(
-        p
-        for p in target.glob("plait-java-*.jar")
-        if not p.name.endswith(("-sources.jar", "-tests.jar"))
-    )
-    if not jars:
+    jar = _runtime_jar(target)
+    if jar is None:
+        if not BUILD_SCRIPT.is_file():
+            raise JavaRuntimeNotBuilt(
+                f"plait's Java runtime is missing: no plait-java-*.jar in {PACKAGED_LIB} "
+                "(this plait was built without Java, PLAIT_BUILD_JAVA=OFF): reinstall a "
+                "plait wheel built with Java, or set PLAIT_JAVA_CLASSPATH"
+            )
         raise JavaRuntimeNotBuilt(
             f"plait's Java runtime is not built (no plait-java-*.jar in {target}): run "
             f"`bash {BUILD_SCRIPT.relative_to(_REPO)}` (or `make test-java`), or set "
             "PLAIT_JAVA_CLASSPATH"
         )
-    return [str(jars[-1])] + sorted(str(p) for p in (target / "lib").glob("*.jar"))
+    return [str(jar)] + sorted(str(p) for p in (target / "lib").glob("*.jar"))
 
 
 def expand_class_path(entries: Sequence[str]) -> list[str]:

@@ -109,6 +109,22 @@ class ReturnWorkerLeaseReply(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class GetWorkerFailureRequest(_message.Message):
+    __slots__ = ("worker_id", "timeout_s")
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    worker_id: bytes
+    timeout_s: float
+    def __init__(self, worker_id: _Optional[bytes] = ..., timeout_s: _Optional[float] = ...) -> None: ...
+
+class GetWorkerFailureReply(_message.Message):
+    __slots__ = ("found", "cause")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    cause: str
+    def __init__(self, found: _Optional[bool] = ..., cause: _Optional[str] = ...) -> None: ...
+
 class KillWorkerRequest(_message.Message):
     __slots__ = ("worker_id", "reason")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]

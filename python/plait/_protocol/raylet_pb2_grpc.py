@@ -60,6 +60,11 @@ class RayletServiceStub:
                 request_serializer=raylet__pb2.KillWorkerRequest.SerializeToString,
                 response_deserializer=raylet__pb2.KillWorkerReply.FromString,
                 _registered_method=True)
+        self.GetWorkerFailure = channel.unary_unary(
+                '/plait.RayletService/GetWorkerFailure',
+                request_serializer=raylet__pb2.GetWorkerFailureRequest.SerializeToString,
+                response_deserializer=raylet__pb2.GetWorkerFailureReply.FromString,
+                _registered_method=True)
         self.CreateObject = channel.unary_unary(
                 '/plait.RayletService/CreateObject',
                 request_serializer=raylet__pb2.CreateObjectRequest.SerializeToString,
@@ -130,6 +135,12 @@ class RayletServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def KillWorker(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkerFailure(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -210,6 +221,11 @@ def add_RayletServiceServicer_to_server(servicer, server):
                     servicer.KillWorker,
                     request_deserializer=raylet__pb2.KillWorkerRequest.FromString,
                     response_serializer=raylet__pb2.KillWorkerReply.SerializeToString,
+            ),
+            'GetWorkerFailure': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkerFailure,
+                    request_deserializer=raylet__pb2.GetWorkerFailureRequest.FromString,
+                    response_serializer=raylet__pb2.GetWorkerFailureReply.SerializeToString,
             ),
             'CreateObject': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateObject,
@@ -387,6 +403,33 @@ class RayletService:
             '/plait.RayletService/KillWorker',
             raylet__pb2.KillWorkerRequest.SerializeToString,
             raylet__pb2.KillWorkerReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkerFailure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plait.RayletService/GetWorkerFailure',
+            raylet__pb2.GetWorkerFailureRequest.SerializeToString,
+            raylet__pb2.GetWorkerFailureReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -198,6 +198,7 @@ class _RayletRpcs:
         "CancelWorkerLease",
         "ReturnWorkerLease",
         "KillWorker",
+        "GetWorkerFailure",
         "CreateObject",
         "SealObject",
         "GetObjects",
@@ -229,6 +230,7 @@ class RayletClient(_RayletRpcs, _Client):
         raylet_pb2.ReturnWorkerLeaseRequest, raylet_pb2.ReturnWorkerLeaseReply
     ]
     KillWorker: AioUnary[raylet_pb2.KillWorkerRequest, raylet_pb2.KillWorkerReply]
+    GetWorkerFailure: AioUnary[raylet_pb2.GetWorkerFailureRequest, raylet_pb2.GetWorkerFailureReply]
     CreateObject: AioUnary[raylet_pb2.CreateObjectRequest, raylet_pb2.CreateObjectReply]
     SealObject: AioUnary[raylet_pb2.SealObjectRequest, raylet_pb2.SealObjectReply]
     GetObjects: AioUnary[raylet_pb2.GetObjectsRequest, raylet_pb2.GetObjectsReply]
@@ -261,6 +263,9 @@ class RayletSyncClient(_RayletRpcs, _Client):
         raylet_pb2.ReturnWorkerLeaseRequest, raylet_pb2.ReturnWorkerLeaseReply
     ]
     KillWorker: SyncUnary[raylet_pb2.KillWorkerRequest, raylet_pb2.KillWorkerReply]
+    GetWorkerFailure: SyncUnary[
+        raylet_pb2.GetWorkerFailureRequest, raylet_pb2.GetWorkerFailureReply
+    ]
     CreateObject: SyncUnary[raylet_pb2.CreateObjectRequest, raylet_pb2.CreateObjectReply]
     SealObject: SyncUnary[raylet_pb2.SealObjectRequest, raylet_pb2.SealObjectReply]
     GetObjects: SyncUnary[raylet_pb2.GetObjectsRequest, raylet_pb2.GetObjectsReply]

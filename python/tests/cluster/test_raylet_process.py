@@ -374,7 +374,7 @@ def test_pool_reports_a_registered_workers_death_with_the_signal() -> None:
             assert pool.register_worker(worker.worker_id, 1234, worker.pid) is None
             os.kill(worker.pid, signal.SIGKILL)
             await _until(lambda: bool(exits), "the death to be seen")
-            assert exits == [(worker.worker_id, "worker process killed by signal SIGKILL")]
+            assert exits == [(worker.worker_id, "worker process killed by signal SIGKILL (Killed)")]
             assert pool.num_workers() == 0
         finally:
             watcher.cancel()

@@ -213,7 +213,7 @@ def test_worker_death_retries_then_fails_with_worker_crashed_error() -> None:
     out = sm.push_failed(key, push.lease, task, "UNAVAILABLE", "gone")
     (fail,) = only(out, FailTask)
     assert isinstance(fail.error, exc.WorkerCrashedError)
-    assert "retried 2 time(s)" in str(fail.error)
+    assert "retried 2 times (max_retries=2)" in str(fail.error)
     assert sm.tasks == {}
 
 

@@ -58,6 +58,8 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 # away fails before the next one is due.
 GCS_RPC_TIMEOUT_S = 5.0
 GCS_REGISTER_TIMEOUT_S = 30.0
+# The longest GetWorkerFailure waits for a worker to die and be reaped.
+MAX_FAILURE_WAIT_S = 10.0
 
 
 class GcsUnavailableError(RuntimeError):
@@ -563,6 +565,14 @@ class NodeManager(raylet_pb2_grpc.RayletServiceServicer):  # type: ignore[misc, 
             return raylet_pb2.KillWorkerReply(killed=False)
         self.pool.kill_worker(worker, request.reason or "killed by request")
         return raylet_pb2.KillWorkerReply(killed=True)
+
+    async def GetWorkerFailure(
+        self, request: raylet_pb2.GetWorkerFailureRequest, context: Ctx
+    ) -> raylet_pb2.GetWorkerFailureReply:
+        assert self.pool is not None
+        timeout_s = min(max(request.timeout_s, 0.0), MAX_FAILURE_WAIT_S)
+        cause = await self.pool.failure(request.worker_id, timeout_s)
+        return raylet_pb2.GetWorkerFailureReply(found=cause is not None, cause=cause or "")
 
     async def CreateObject(
         self, request: raylet_pb2.CreateObjectRequest, context: Ctx

@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 import psutil  # type: ignore[import-untyped, unused-ignore]
 
 from plait._protocol import common_pb2
+from plait._services.raylet.crash_report import read_report, symbolize
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,15 @@ DEFAULT_IDLE_TIMEOUT_S = 10.0
 DEFAULT_KILL_GRACE_S = 1.0
 POLL_INTERVAL_S = 0.1
 DRIVER_CHECK_INTERVAL_S = 0.5
+# The death causes kept for owners that ask why a worker died (GetWorkerFailure).
+FAILURES_KEPT = 1000
+# Where a worker writes its crash report (the C++ executor installs a fatal-signal handler
+# that does: plait/_cpp/executor.py, cpp/plait/native/crash_handler.cc).
+CRASH_FILE_ENV = "PLAIT_CRASH_FILE"
+# A worker dying of one of these crashed, whatever we were doing to it at the time.
+CRASH_SIGNALS = frozenset(
+    {signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT}
+)
 
 
 class WorkerStartError(Exception):
@@ -58,6 +69,8 @@ class Worker:
     detached: bool = False
     # Why we killed it, reported instead of the bare exit status.
     kill_reason: str | None = None
+    # Where its fatal-signal handler writes a crash report (native stack).
+    crash_file: str = ""
 
     @property
     def pid(self) -> int:
@@ -85,13 +98,37 @@ CommandFn = Callable[[int, bytes, bytes], list[str]]
 
 
 def exit_reason(returncode: int) -> str:
+    """E.g. "worker process killed by signal SIGSEGV (Segmentation fault)"."""
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
-            name = str(-returncode)
-        return f"worker process killed by signal {name}"
+            return f"worker process killed by signal {-returncode}"
+        description = signal.strsignal(-returncode)
+        return f"worker process killed by signal {name}" + (
+            f" ({description})" if description else ""
+        )
     return f"worker process exited with code {returncode}"
+
+
+def crashed(returncode: int) -> bool:
+    return returncode < 0 and -returncode in CRASH_SIGNALS
+
+
+@dataclass(eq=False)
+class WorkerFailure:
+    """Why a registered worker died, for its owners (GetWorkerFailure)."""
+
+    reason: str
+    pid: int
+    # What its fatal-signal handler wrote (signal, native stack), frames not named yet.
+    crash_report: str = ""
+    # The report with its frames named (addr2line, off the event loop), once done.
+    described: asyncio.Future[str] | None = None
+
+    def cause(self, report: str) -> str:
+        head = f"{self.reason} (pid {self.pid})"
+        return f"{head}\n{report}" if report else head
 
 
 def plait_paths() -> list[str]:
@@ -117,6 +154,8 @@ class PoolConfig:
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
     kill_grace_s: float = DEFAULT_KILL_GRACE_S
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Where workers write crash reports ("": the system's temporary directory).
+    crash_dir: str = ""
 
 
 class WorkerPool:
@@ -139,6 +178,8 @@ class WorkerPool:
             collections.defaultdict(collections.deque)
         )
         self._drivers: dict[bytes, Driver] = {}
+        self._failures: collections.OrderedDict[bytes, WorkerFailure] = collections.OrderedDict()
+        self._crash_dir = config.crash_dir or tempfile.gettempdir()
         self._closed = False
 
     # ---- queries ----
@@ -199,6 +240,8 @@ class WorkerPool:
         env["PYTHONPATH"] = os.pathsep.join(paths)
         # Prints from tasks should reach the user's terminal as they happen.
         env["PYTHONUNBUFFERED"] = "1"
+        crash_file = os.path.join(self._crash_dir, f"plait-worker-{worker_id.hex()}.crash")
+        env[CRASH_FILE_ENV] = crash_file
         cwd = (
             job.working_dir if job and job.working_dir and os.path.isdir(job.working_dir) else None
         )
@@ -208,7 +251,9 @@ class WorkerPool:
             process = subprocess.Popen(argv, env=env, cwd=cwd)
         except OSError as e:
             raise WorkerStartError(f"could not start a worker process ({argv[0]}): {e}") from e
-        worker = Worker(worker_id, job_id, language, process, time.monotonic())
+        worker = Worker(
+            worker_id, job_id, language, process, time.monotonic(), crash_file=crash_file
+        )
         self._workers[worker_id] = worker
         logger.info(
             "started worker %s (pid %d) for job %s", worker_id.hex(), process.pid, job_id.hex()
@@ -339,12 +384,13 @@ class WorkerPool:
 
     def kill_worker(self, worker: Worker, reason: str, *, grace_s: float = 0.0) -> None:
         """Stop a worker (SIGTERM, then SIGKILL after grace_s; at once when 0). Its exit
-        is handled like any death, with `reason` reported."""
-        if worker.kill_reason is None:
-            worker.kill_reason = reason
+        is handled like any death, with `reason` reported (unless it had died already: then
+        its own exit is)."""
         self._remove_idle(worker)
         if worker.process.poll() is not None:
             return
+        if worker.kill_reason is None:
+            worker.kill_reason = reason
         try:
             if grace_s > 0:
                 worker.process.terminate()
@@ -385,14 +431,44 @@ class WorkerPool:
     def _reap(self, worker: Worker, returncode: int) -> None:
         self._workers.pop(worker.worker_id, None)
         self._remove_idle(worker)
-        reason = worker.kill_reason or exit_reason(returncode)
+        report = read_report(worker.crash_file) if worker.crash_file else ""
+        # A crash signal wins over our kill: the owner wants to know it crashed.
+        if worker.kill_reason is None or crashed(returncode):
+            reason = exit_reason(returncode)
+        else:
+            reason = worker.kill_reason
         if not worker.registered:
             logger.error("worker %s failed to start: %s", worker.worker_id.hex(), reason)
             self._fail_excess_waiters(worker.key, f"a worker failed to start: {reason}")
             return
         log = logger.info if worker.kill_reason else logger.warning
         log("worker %s (pid %d) is gone: %s", worker.worker_id.hex(), worker.pid, reason)
+        self._failures[worker.worker_id] = WorkerFailure(reason, worker.pid, report)
+        while len(self._failures) > FAILURES_KEPT:
+            self._failures.popitem(last=False)
         self._on_worker_exit(worker, reason)
+
+    async def failure(self, worker_id: bytes, timeout_s: float) -> str | None:
+        """Why the worker died: its exit (or why we killed it) and its crash report with
+        the frames named. Waits up to timeout_s for a live worker to die and be reaped;
+        None when it is still alive then, or unknown here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while worker_id not in self._failures:
+            if worker_id not in self._workers or loop.time() >= deadline:
+                return None
+            await asyncio.sleep(POLL_INTERVAL_S / 2)
+        f = self._failures[worker_id]
+        if not f.crash_report:
+            return f.cause("")
+        if f.described is None:
+            # addr2line reads whole libraries: not on the loop.
+            f.described = asyncio.ensure_future(asyncio.to_thread(symbolize, f.crash_report))
+        try:
+            return f.cause(await asyncio.shield(f.described))
+        except Exception:
+            logger.exception("naming the frames of a crash report failed")
+            return f.cause(f.crash_report)
 
     # ---- the watch loop ----
 

@@ -37,4 +37,17 @@ public class CrossLanguageException extends PlaitException {
   public ErrorInfo getErrorInfo() {
     return error;
   }
+
+  /**
+   * The languages the error crossed: where it began first, this error's language last
+   * (e.g. {@code [python, cpp]} for a Python error a C++ task let propagate). Each hop is
+   * one link of the {@link #getCause()} chain.
+   */
+  public java.util.List<String> getLanguages() {
+    java.util.ArrayList<String> out = new java.util.ArrayList<>();
+    for (ErrorInfo e = error; e != null; e = e.cause()) {
+      out.add(0, e.language());
+    }
+    return out;
+  }
 }

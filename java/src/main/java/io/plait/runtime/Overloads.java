@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Picks the method (or constructor) a call binds to, the rules java/README.md documents:
+ * Picks the method (or constructor) a call binds to, the rules java/README.md documents.
+ * The candidates are every public method of the class by that name, inherited ones
+ * included, one per parameter list ({@code TaskExecutor} collects them):
  *
  * <ol>
  *   <li>by argument count: fixed-arity overloads with exactly as many parameters, and

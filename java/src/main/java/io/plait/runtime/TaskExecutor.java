@@ -10,10 +10,15 @@ import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -35,6 +40,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TaskExecutor {
   private final ClassLoader loader;
   private final Map<String, List<Method>> methodCache = new ConcurrentHashMap<>();
+  /** For a method declared in a non-public class: what to invoke instead (see
+   * {@link #accessibleMethod}), keyed by (owner class, method). */
+  private final Map<List<Object>, Optional<Method>> accessCache = new ConcurrentHashMap<>();
   private volatile Object actor;
   private volatile Class<?> actorClass;
 
@@ -94,7 +102,7 @@ public final class TaskExecutor {
       }
       List<Object> values = decodeArgs(args, argsOwner, views, decoded);
       Overloads.Binding b = bind(what, method, statics, values, kwargNames);
-      result = invoke(b, null);
+      result = invoke(b, null, cls);
     } finally {
       releaseUndecoded(args, decoded);
       release(argsOwner, views);
@@ -129,7 +137,7 @@ public final class TaskExecutor {
       }
       List<Object> values = decodeArgs(args, argsOwner, views, decoded);
       Overloads.Binding b = bind(className, cls.getSimpleName(), ctors, values, kwargNames);
-      Object instance = invoke(b, null);
+      Object instance = invoke(b, null, cls);
       actorClass = cls;
       actor = instance;
     } finally {
@@ -164,7 +172,7 @@ public final class TaskExecutor {
       }
       List<Object> values = decodeArgs(args, argsOwner, views, decoded);
       Overloads.Binding b = bind(what, method, candidates, values, kwargNames);
-      result = invoke(b, target);
+      result = invoke(b, target, cls);
     } finally {
       releaseUndecoded(args, decoded);
       release(argsOwner, views);
@@ -280,23 +288,61 @@ public final class TaskExecutor {
     }
   }
 
-  /** Public methods named {@code name} (bridges dropped, one per parameter list). */
+  /**
+   * Every public method named {@code name} that {@code cls} has, its own or inherited
+   * (from superclasses, public or not, and interfaces, default methods included), one per
+   * parameter list: the most specific declaration (the class's own, or the most derived,
+   * with the most specific return type). Bridges are dropped except javac's visibility
+   * bridges: a public class inheriting a public method from a non-public superclass (the
+   * JDK's {@code StringBuilder.length()} from {@code AbstractStringBuilder}) gets a bridge
+   * that is the only public declaration of that method reflection sees.
+   */
   private List<Method> methods(Class<?> cls, String name) {
     return methodCache.computeIfAbsent(cls.getName() + "#" + name, k -> {
-      Map<List<Class<?>>, Method> bySignature = new java.util.LinkedHashMap<>();
+      Map<List<Class<?>>, Method> bySignature = new LinkedHashMap<>();
       for (Method m : cls.getMethods()) {
-        if (!m.getName().equals(name) || m.isBridge()) {
+        if (!m.getName().equals(name) || (m.isBridge() && !isVisibilityBridge(m))) {
           continue;
         }
         List<Class<?>> sig = Arrays.asList(m.getParameterTypes());
         Method seen = bySignature.get(sig);
-        if (seen == null
-            || seen.getDeclaringClass().isAssignableFrom(m.getDeclaringClass())) {
+        if (seen == null || moreSpecific(m, seen)) {
           bySignature.put(sig, m);
         }
       }
       return List.copyOf(bySignature.values());
     });
+  }
+
+  /** Whether {@code m} should stand for its signature rather than {@code seen}. */
+  private static boolean moreSpecific(Method m, Method seen) {
+    if (m.isBridge() != seen.isBridge()) {
+      return !m.isBridge();
+    }
+    Class<?> md = m.getDeclaringClass();
+    Class<?> sd = seen.getDeclaringClass();
+    if (md != sd) {
+      return sd.isAssignableFrom(md);
+    }
+    return seen.getReturnType().isAssignableFrom(m.getReturnType())
+        && m.getReturnType() != seen.getReturnType();
+  }
+
+  /** A bridge javac wrote only to make an inherited public method of a non-public
+   * superclass public (same name, parameters and return type), not one for generics or a
+   * covariant return: a superclass that is not public declares the bridged method. */
+  private static boolean isVisibilityBridge(Method bridge) {
+    for (Class<?> s = bridge.getDeclaringClass().getSuperclass(); s != null;
+         s = s.getSuperclass()) {
+      for (Method d : s.getDeclaredMethods()) {
+        if (!d.isBridge() && d.getName().equals(bridge.getName())
+            && d.getReturnType() == bridge.getReturnType()
+            && Arrays.equals(d.getParameterTypes(), bridge.getParameterTypes())) {
+          return Modifier.isPublic(d.getModifiers()) && !Modifier.isPublic(s.getModifiers());
+        }
+      }
+    }
+    return false;
   }
 
   /**
@@ -336,7 +382,8 @@ public final class TaskExecutor {
     }
   }
 
-  private Object invoke(Overloads.Binding b, Object target) {
+  /** Runs the bound method of {@code owner} (the function's or the actor's class). */
+  private Object invoke(Overloads.Binding b, Object target, Class<?> owner) {
     Thread thread = Thread.currentThread();
     ClassLoader saved = thread.getContextClassLoader();
     thread.setContextClassLoader(loader);
@@ -346,7 +393,7 @@ public final class TaskExecutor {
         accessible(c);
         return c.newInstance(b.args);
       }
-      Method m = accessibleMethod((Method) b.target, target);
+      Method m = accessibleMethod((Method) b.target, owner);
       return m.invoke(target, b.args);
     } catch (InvocationTargetException e) {
       throw TaskFailure.user(e.getCause() != null ? e.getCause() : e);
@@ -365,27 +412,61 @@ public final class TaskExecutor {
     }
   }
 
-  /** A public method declared in a non-public class (inherited by a public one) is called
-   * through a public declaration of it (an interface's), or made accessible. */
-  private static Method accessibleMethod(Method m, Object target) {
+  /**
+   * A public method declared in a non-public class (inherited by the public {@code owner})
+   * is called through a public type's declaration of the same signature (a public
+   * superclass or interface of {@code owner}: the call still dispatches to the inherited
+   * code), or else made accessible where module rules allow (classes on the class path);
+   * when neither works the error names the method and why.
+   */
+  private Method accessibleMethod(Method m, Class<?> owner) throws IllegalAccessException {
     if (Modifier.isPublic(m.getDeclaringClass().getModifiers())) {
       return m;
     }
-    if (target != null) {
-      for (Class<?> c = target.getClass(); c != null; c = c.getSuperclass()) {
-        for (Class<?> i : c.getInterfaces()) {
-          if (Modifier.isPublic(i.getModifiers())) {
-            try {
-              return i.getMethod(m.getName(), m.getParameterTypes());
-            } catch (NoSuchMethodException e) {
-              // not declared there
-            }
+    Optional<Method> found = accessCache.computeIfAbsent(List.of(owner, m), k -> {
+      Method pub = Modifier.isStatic(m.getModifiers()) ? null : publicDeclaration(m, owner);
+      if (pub != null) {
+        return Optional.of(pub);
+      }
+      return m.trySetAccessible() ? Optional.of(m) : Optional.empty();
+    });
+    if (found.isEmpty()) {
+      throw new IllegalAccessException(owner.getName() + "." + Overloads.signature(m.getName(), m)
+          + " is declared in " + m.getDeclaringClass().getName() + ", which is not public, "
+          + "and no public supertype of " + owner.getName() + " declares it; its module does "
+          + "not open it to reflection");
+    }
+    return found.get();
+  }
+
+  /** The same instance method (name, parameters) declared public by a public type among
+   * {@code owner} and its supertypes, nearest first (calling it dispatches to {@code m},
+   * which overrides it); null when there is none. A static method has no such stand-in:
+   * a public superclass's static of the same signature is other code that {@code m}
+   * hides. */
+  private static Method publicDeclaration(Method m, Class<?> owner) {
+    ArrayDeque<Class<?>> queue = new ArrayDeque<>(List.of(owner));
+    Set<Class<?>> seen = new HashSet<>();
+    while (!queue.isEmpty()) {
+      Class<?> c = queue.poll();
+      if (!seen.add(c)) {
+        continue;
+      }
+      if (Modifier.isPublic(c.getModifiers())) {
+        for (Method d : c.getDeclaredMethods()) {
+          if (d.getName().equals(m.getName()) && Modifier.isPublic(d.getModifiers())
+              && !Modifier.isStatic(d.getModifiers())
+              && Arrays.equals(d.getParameterTypes(), m.getParameterTypes())) {
+            return d;
           }
         }
       }
+      if (c.getSuperclass() != null) {
+        queue.add(c.getSuperclass());
+      }
+      queue.addAll(Arrays.asList(c.getInterfaces()));
     }
-    m.trySetAccessible();
-    return m;
+    return null;
   }
 
   /** A call that failed before decoding every argument: the refs in the rest carry holds
